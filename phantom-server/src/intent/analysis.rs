@@ -1,0 +1,1434 @@
+//! Context extraction: the facts about a proposal that every tier reads.
+//!
+//! Nothing here decides. It answers cheap questions (what does the call do,
+//! what does it touch, does the mission ask for it, where do its key arguments
+//! come from) so that the policy rules, the calibrated score and the judge
+//! prompt all see the same evidence.
+
+use std::collections::HashSet;
+
+use serde_json::Value;
+
+use super::lexicon::{concept, content_stems, day_of_month, is_stop_word, month, stem, words};
+use super::types::{Operation, Origin, Proposal, SensitiveClass, Signal, SlotRole};
+use phantom_sdk::provenance::{self, ValueKind};
+
+/// What the mission's text says, extracted once per evaluation.
+#[derive(Debug, Clone, Default)]
+pub struct MissionProfile {
+    /// Normalised text: lower case, punctuation as spaces, single-spaced.
+    pub normalised: String,
+    /// Content-word stems.
+    pub stems: HashSet<String>,
+    /// Concept groups mentioned.
+    pub concepts: HashSet<&'static str>,
+    /// Email addresses stated.
+    pub emails: HashSet<String>,
+    /// Account-like numbers and URLs stated, normalised.
+    pub identifiers: HashSet<String>,
+    /// Numbers stated (amounts, counts), two-decimal text.
+    pub numbers: HashSet<String>,
+    /// Calendar dates stated, as (month, day).
+    pub dates: Vec<(u32, u32)>,
+    /// Whether the mission speaks of time relatively ("today", "next week").
+    pub relative_time: bool,
+    /// Quoted templates with `{placeholders}`, as literal segments.
+    pub templates: Vec<Vec<String>>,
+    /// Sensitive classes the mission itself is about.
+    pub sensitive: HashSet<SensitiveClass>,
+}
+
+impl MissionProfile {
+    /// Extracts the profile of a mission text.
+    pub fn new(mission: &str) -> Self {
+        let all_words = words(mission);
+        let stems: HashSet<String> = all_words
+            .iter()
+            .filter(|w| !is_stop_word(w))
+            .map(|w| stem(w))
+            .collect();
+        let concepts = all_words.iter().filter_map(|w| concept(w)).collect();
+
+        let mut emails = HashSet::new();
+        let mut identifiers = HashSet::new();
+        let mut numbers = HashSet::new();
+        for token in mission.split(|c: char| c.is_whitespace() || "'\",;()<>".contains(c)) {
+            let token = token.trim_end_matches(['.', ':', '!', '?']);
+            if let Some(email) = provenance::normalise_email(token) {
+                emails.insert(email);
+            } else if let Some(url) = provenance::normalise_url(token) {
+                identifiers.insert(url);
+            } else if let Some(account) = provenance::normalise_account(token) {
+                identifiers.insert(account);
+            }
+            let numeric = token.trim_start_matches(['$', '€', '£']).replace(',', "");
+            if let Ok(n) = numeric.parse::<f64>() {
+                numbers.insert(provenance::normalise_amount(n));
+            }
+        }
+
+        let templates = provenance::quoted_phrases(mission)
+            .into_iter()
+            .filter(|q| q.contains('{') && q.contains('}'))
+            .map(|q| template_segments(&q))
+            .collect();
+
+        let (dates, relative_time) = mission_dates(&all_words);
+
+        Self {
+            normalised: normalise(mission),
+            stems,
+            concepts,
+            emails,
+            identifiers,
+            numbers,
+            dates,
+            relative_time,
+            templates,
+            sensitive: sensitive_classes(mission).into_iter().collect(),
+        }
+    }
+
+    /// Whether the mission states this phrase (normalised, on word boundaries).
+    pub fn states(&self, phrase: &str) -> bool {
+        let phrase = normalise(phrase);
+        !phrase.is_empty() && contains_phrase(&self.normalised, &phrase)
+    }
+
+    /// Whether a value's distinctive words all appear in the mission.
+    pub fn covers(&self, value: &str) -> bool {
+        let distinctive: Vec<String> = words(value)
+            .into_iter()
+            .filter(|w| !is_stop_word(w) && concept(w).is_none())
+            .map(|w| stem(&w))
+            .collect();
+        !distinctive.is_empty() && distinctive.iter().all(|w| self.stems.contains(w))
+    }
+
+    /// The parts a template in the mission absorbs from `value`, when one matches.
+    pub fn template_fill(&self, value: &str) -> Option<Vec<String>> {
+        self.templates
+            .iter()
+            .find_map(|segments| match_template(segments, value))
+    }
+}
+
+/// Lower case, alphanumerics only, single spaces.
+pub fn normalise(text: &str) -> String {
+    provenance::normalise_name(text).unwrap_or_default()
+}
+
+fn contains_phrase(haystack: &str, needle: &str) -> bool {
+    let padded = format!(" {haystack} ");
+    padded.contains(&format!(" {needle} "))
+}
+
+fn template_segments(template: &str) -> Vec<String> {
+    let mut segments = Vec::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        segments.push(rest[..open].to_lowercase());
+        rest = match rest[open..].find('}') {
+            Some(close) => &rest[open + close + 1..],
+            None => "",
+        };
+    }
+    segments.push(rest.to_lowercase());
+    segments
+}
+
+fn match_template(segments: &[String], value: &str) -> Option<Vec<String>> {
+    let lower = value.to_lowercase();
+    let (first, rest) = segments.split_first()?;
+    let mut cursor = lower.strip_prefix(first.as_str())?;
+    let mut fills = Vec::new();
+    for (i, segment) in rest.iter().enumerate() {
+        let last = i + 1 == rest.len();
+        if last {
+            // The final literal must close the value (allowing trailing punctuation).
+            let trimmed = cursor.trim_end_matches(['.', '!', ' ']);
+            let literal = segment.trim_end_matches(['.', '!', ' ']);
+            let fill = trimmed.strip_suffix(literal)?;
+            fills.push(fill.to_owned());
+        } else if segment.is_empty() {
+            return None;
+        } else {
+            let at = cursor.find(segment.as_str())?;
+            fills.push(cursor[..at].to_owned());
+            cursor = &cursor[at + segment.len()..];
+        }
+    }
+    fills.iter().all(|f| !f.trim().is_empty()).then_some(fills)
+}
+
+fn mission_dates(all_words: &[String]) -> (Vec<(u32, u32)>, bool) {
+    const RELATIVE: &[&str] = &[
+        "today",
+        "tomorrow",
+        "tonight",
+        "yesterday",
+        "week",
+        "weekend",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "month",
+    ];
+    let mut dates = Vec::new();
+    let relative = all_words.iter().any(|w| RELATIVE.contains(&w.as_str()));
+
+    for (i, w) in all_words.iter().enumerate() {
+        // ISO dates come through `words` as "2025", "01", "11".
+        if w.len() == 4 && w.chars().all(|c| c.is_ascii_digit()) {
+            let m = all_words.get(i + 1).and_then(|m| m.parse::<u32>().ok());
+            let d = all_words.get(i + 2).and_then(|d| d.parse::<u32>().ok());
+            if let (Some(m), Some(d)) = (m, d)
+                && (1..=12).contains(&m)
+                && (1..=31).contains(&d)
+            {
+                dates.push((m, d));
+            }
+            continue;
+        }
+        let Some(m) = month(w) else { continue };
+        // "May" is also a verb: only count it next to a day number.
+        let after = all_words.get(i + 1).and_then(|d| day_of_month(d));
+        let before = i
+            .checked_sub(1)
+            .and_then(|j| all_words.get(j))
+            .filter(|x| x.as_str() == "of")
+            .and_then(|_| i.checked_sub(2).and_then(|j| all_words.get(j)))
+            .and_then(|d| day_of_month(d))
+            .or_else(|| {
+                i.checked_sub(1)
+                    .and_then(|j| all_words.get(j))
+                    .and_then(|d| day_of_month(d))
+            });
+        if let Some(d) = after.or(before) {
+            dates.push((m, d));
+        }
+    }
+    (dates, relative)
+}
+
+/// Whether a (month, day) falls on or between dates the mission states.
+fn date_stated(dates: &[(u32, u32)], candidate: (u32, u32)) -> bool {
+    let key = |(m, d): (u32, u32)| m * 32 + d;
+    let c = key(candidate);
+    if dates.iter().any(|&d| key(d) == c) {
+        return true;
+    }
+    // Inside a stated range ("from May 10th to May 13th").
+    dates.windows(2).any(|pair| {
+        let (a, b) = (key(pair[0]), key(pair[1]));
+        let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+        hi - lo <= 62 && (lo..=hi).contains(&c)
+    })
+}
+
+/// Kinds of change a call can make; the mission must ask for the kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ChangeKind {
+    /// Reserve or book.
+    Book,
+    /// Put something in a calendar.
+    Schedule,
+    /// Send a message or an email.
+    Message,
+    /// Pay or transfer money, buy.
+    Pay,
+    /// Delete, cancel, remove.
+    Delete,
+    /// Change something that exists.
+    Modify,
+    /// Create something new.
+    Create,
+    /// Share or grant access.
+    Share,
+}
+
+impl ChangeKind {
+    /// The kind in words, for signals and reasons.
+    pub fn describe(self) -> &'static str {
+        match self {
+            ChangeKind::Book => "a booking",
+            ChangeKind::Schedule => "a calendar entry",
+            ChangeKind::Message => "a message",
+            ChangeKind::Pay => "a payment",
+            ChangeKind::Delete => "a deletion",
+            ChangeKind::Modify => "a change",
+            ChangeKind::Create => "a new item",
+            ChangeKind::Share => "sharing",
+        }
+    }
+
+    /// Words in a mission that ask for this kind of change.
+    fn mission_triggers(self) -> &'static [&'static str] {
+        match self {
+            ChangeKind::Book => &["book", "booking", "reserve", "reservation"],
+            ChangeKind::Schedule => &[
+                "calendar",
+                "event",
+                "meeting",
+                "appointment",
+                "schedule",
+                "remind",
+                "reminder",
+                "invite",
+                "agenda",
+            ],
+            ChangeKind::Message => &[
+                "send", "email", "mail", "message", "reply", "respond", "forward", "notify",
+                "inform", "tell", "text", "write", "contact", "post", "dm",
+            ],
+            ChangeKind::Pay => &[
+                "pay",
+                "payment",
+                "transfer",
+                "purchase",
+                "buy",
+                "order",
+                "refund",
+                "donate",
+                "bill",
+                "send money",
+                "tip",
+                "subscribe",
+            ],
+            ChangeKind::Delete => &[
+                "delete",
+                "remove",
+                "erase",
+                "cancel",
+                "clean",
+                "clear",
+                "trash",
+                "unsubscribe",
+                "archive",
+                "purge",
+                "wipe",
+            ],
+            ChangeKind::Modify => &[
+                "update",
+                "change",
+                "edit",
+                "modify",
+                "rename",
+                "set",
+                "move",
+                "fix",
+                "correct",
+                "reset",
+                "adjust",
+                "reschedule",
+                "replace",
+            ],
+            ChangeKind::Create => &[
+                "create", "add", "make", "write", "new", "save", "upload", "append", "draft",
+                "put", "record", "generate", "store",
+            ],
+            ChangeKind::Share => &[
+                "share", "grant", "access", "invite", "publish", "post", "give",
+            ],
+        }
+    }
+}
+
+const READ_VERBS: &[&str] = &[
+    "get",
+    "list",
+    "search",
+    "find",
+    "read",
+    "fetch",
+    "check",
+    "show",
+    "view",
+    "lookup",
+    "query",
+    "describe",
+    "count",
+    "browse",
+    "download",
+    "retrieve",
+    "look",
+    "inspect",
+    "summarize",
+    "open",
+    "is",
+    "has",
+    "can",
+    "verify",
+    "compare",
+    "calculate",
+    "convert",
+    "translate",
+    "explain",
+];
+
+/// Words in tool names that name no particular object.
+const GENERIC_OBJECTS: &[&str] = &[
+    "all",
+    "given",
+    "city",
+    "cities",
+    "type",
+    "types",
+    "option",
+    "options",
+    "info",
+    "data",
+    "list",
+    "item",
+    "items",
+    "name",
+    "names",
+    "for",
+    "by",
+    "per",
+    "new",
+    "current",
+    "recent",
+    "most",
+    "day",
+    "details",
+    "available",
+];
+
+/// The verbs of a tool name mapped to the change they make.
+fn verb_kind(word: &str) -> Option<ChangeKind> {
+    let kind = match word {
+        "reserve" | "book" => ChangeKind::Book,
+        "schedule" | "invite" | "reschedule" => ChangeKind::Schedule,
+        "send" | "email" | "mail" | "reply" | "forward" | "notify" | "message" | "post"
+        | "tweet" | "dm" | "text" | "publish" | "submit" | "contact" => ChangeKind::Message,
+        "pay" | "transfer" | "purchase" | "buy" | "order" | "checkout" | "donate" | "tip"
+        | "charge" | "withdraw" | "refund" => ChangeKind::Pay,
+        "delete" | "remove" | "cancel" | "erase" | "drop" | "purge" | "destroy" | "wipe"
+        | "revoke" | "unsubscribe" | "trash" | "archive" | "kick" | "ban" => ChangeKind::Delete,
+        "update" | "set" | "edit" | "modify" | "rename" | "move" | "change" | "reset"
+        | "replace" | "patch" | "assign" | "enable" | "disable" | "mark" => ChangeKind::Modify,
+        "create" | "add" | "write" | "save" | "upload" | "append" | "insert" | "put" | "make"
+        | "register" | "new" | "draft" | "generate" | "record" | "log" => ChangeKind::Create,
+        "share" | "grant" => ChangeKind::Share,
+        _ => return None,
+    };
+    Some(kind)
+}
+
+/// What a tool does, from its annotations, name, description and arguments.
+#[derive(Debug, Clone)]
+pub struct ToolProfile {
+    /// Risk class.
+    pub operation: Operation,
+    /// Whether `operation` was inferred rather than declared.
+    pub inferred: bool,
+    /// The kind of change, for state-changing calls.
+    pub kind: Option<ChangeKind>,
+    /// Concept groups of the tool name's object words ("hotel" -> lodging).
+    pub object_concepts: Vec<&'static str>,
+    /// Object words without a concept group, stemmed.
+    pub object_stems: Vec<String>,
+}
+
+impl ToolProfile {
+    /// Profiles the tool of a proposal.
+    pub fn new(proposal: &Proposal<'_>) -> Self {
+        let name_words = words(proposal.tool);
+        let description = proposal.description.unwrap_or_default().to_lowercase();
+
+        let mut kind = None;
+        let mut has_read_verb = false;
+        let mut object_concepts = Vec::new();
+        let mut object_stems = Vec::new();
+        for w in &name_words {
+            if let Some(k) = verb_kind(w) {
+                kind = kind.or(Some(k));
+                continue;
+            }
+            if READ_VERBS.contains(&w.as_str()) {
+                has_read_verb = true;
+                continue;
+            }
+            if is_stop_word(w) || GENERIC_OBJECTS.contains(&w.as_str()) {
+                continue;
+            }
+            match concept(w) {
+                Some(c) if !object_concepts.contains(&c) => object_concepts.push(c),
+                Some(_) => {}
+                None => object_stems.push(stem(w)),
+            }
+        }
+
+        // Money objects turn "send" into a payment; calendar objects turn "create" into scheduling.
+        if object_concepts.contains(&"money")
+            && matches!(kind, Some(ChangeKind::Message | ChangeKind::Create))
+        {
+            kind = Some(ChangeKind::Pay);
+        }
+        if object_concepts.contains(&"calendar")
+            && matches!(kind, Some(ChangeKind::Create | ChangeKind::Modify))
+        {
+            kind = Some(ChangeKind::Schedule);
+        }
+
+        let args = proposal.args;
+        let has_recipients = arg_entries(args)
+            .iter()
+            .any(|(name, value)| slot_role(name, value) == SlotRole::Recipient && !is_empty(value));
+        let has_amount = arg_entries(args)
+            .iter()
+            .any(|(name, value)| slot_role(name, value) == SlotRole::Amount && !is_empty(value));
+        let describes_sending = [
+            "sends an email",
+            "send an email",
+            "sends a message",
+            "notif",
+            "post to",
+            "shares",
+        ]
+        .iter()
+        .any(|m| description.contains(m));
+
+        let (operation, inferred) = match proposal.annotations {
+            Some(a) if a.spend_usd.is_some_and(|s| s > 0.0) => (Operation::Pay, false),
+            Some(a) if a.read_only => (Operation::Read, false),
+            Some(a) if a.egress => (Operation::Send, false),
+            Some(a) if a.destructive => (Operation::Delete, false),
+            Some(_) => {
+                // Declared state-changing but not outbound: still outbound when it
+                // addresses people (a calendar event with participants emails them).
+                if has_recipients && describes_sending {
+                    (Operation::Send, false)
+                } else {
+                    (Operation::Write, false)
+                }
+            }
+            None => {
+                let op = match kind {
+                    Some(ChangeKind::Pay) => Operation::Pay,
+                    Some(ChangeKind::Message | ChangeKind::Share) => Operation::Send,
+                    Some(ChangeKind::Delete) => Operation::Delete,
+                    Some(_) if has_recipients => Operation::Send,
+                    Some(_) => Operation::Write,
+                    None if has_read_verb && !has_recipients => Operation::Read,
+                    None if has_amount && has_recipients => Operation::Pay,
+                    None if has_recipients => Operation::Send,
+                    // No verb at all ("weather", "hotel_prices") reads by convention;
+                    // an unknown verb is treated as a change, which asks more often.
+                    None if name_words
+                        .iter()
+                        .all(|w| concept(w).is_some() || is_stop_word(w)) =>
+                    {
+                        Operation::Read
+                    }
+                    None if description.starts_with("get")
+                        || description.starts_with("return")
+                        || description.starts_with("list")
+                        || description.starts_with("search") =>
+                    {
+                        Operation::Read
+                    }
+                    None => Operation::Write,
+                };
+                (op, true)
+            }
+        };
+
+        let kind = if operation.changes_state() {
+            kind.or(Some(match operation {
+                Operation::Pay => ChangeKind::Pay,
+                Operation::Send => ChangeKind::Message,
+                Operation::Delete => ChangeKind::Delete,
+                _ => ChangeKind::Modify,
+            }))
+        } else {
+            None
+        };
+
+        Self {
+            operation,
+            inferred,
+            kind,
+            object_concepts,
+            object_stems,
+        }
+    }
+
+    /// Whether the mission asks for this kind of change to this kind of object.
+    pub fn requested_by(&self, mission: &MissionProfile) -> bool {
+        let Some(kind) = self.kind else { return true };
+        let triggered = kind.mission_triggers().iter().any(|t| {
+            if t.contains(' ') {
+                contains_phrase(&mission.normalised, t)
+            } else {
+                mission.stems.contains(&stem(t))
+            }
+        });
+
+        // The object must be in the mission too: "book a table" does not ask
+        // for a hotel. Objects the kind itself implies (a calendar for
+        // scheduling, money for paying, mail for messages) need no second mention.
+        let implied: &[&str] = match kind {
+            ChangeKind::Schedule => &["calendar"],
+            ChangeKind::Pay => &["money"],
+            ChangeKind::Message => &["mail", "chat", "contact"],
+            _ => &[],
+        };
+        let objects: Vec<&&str> = self
+            .object_concepts
+            .iter()
+            .filter(|c| !implied.contains(c))
+            .collect();
+        let object_ok =
+            objects.is_empty() || objects.iter().any(|c| mission.concepts.contains(**c));
+        triggered && object_ok
+    }
+
+    /// Fraction of the tool's object words (concepts or stems) the mission mentions.
+    pub fn object_coverage(&self, mission: &MissionProfile) -> f64 {
+        let total = self.object_concepts.len() + self.object_stems.len();
+        if total == 0 {
+            return 0.5;
+        }
+        let hits = self
+            .object_concepts
+            .iter()
+            .filter(|c| mission.concepts.contains(**c))
+            .count()
+            + self
+                .object_stems
+                .iter()
+                .filter(|s| mission.stems.contains(*s))
+                .count();
+        hits as f64 / total as f64
+    }
+}
+
+/// The role of an argument, from its name and value.
+pub fn slot_role(name: &str, value: &Value) -> SlotRole {
+    let n = name.to_ascii_lowercase();
+    let has = |keys: &[&str]| {
+        keys.iter()
+            .any(|k| n == *k || n.ends_with(&format!("_{k}")) || n.starts_with(&format!("{k}_")))
+    };
+
+    if has(&[
+        "to",
+        "recipient",
+        "recipients",
+        "cc",
+        "bcc",
+        "participants",
+        "attendees",
+        "invitees",
+        "emails",
+        "email",
+        "email_address",
+        "phone",
+        "phone_number",
+        "user_email",
+        "member",
+        "members",
+    ]) {
+        return SlotRole::Recipient;
+    }
+    if has(&[
+        "iban",
+        "account",
+        "account_number",
+        "card",
+        "card_number",
+        "routing",
+        "wallet",
+        "beneficiary",
+        "bic",
+        "swift",
+    ]) {
+        return SlotRole::Account;
+    }
+    if has(&[
+        "url", "uri", "link", "endpoint", "webhook", "website", "domain", "href",
+    ]) {
+        return SlotRole::Url;
+    }
+    if has(&[
+        "amount",
+        "price",
+        "total",
+        "sum",
+        "cost",
+        "value_usd",
+        "spend",
+    ]) {
+        return SlotRole::Amount;
+    }
+    if has(&[
+        "date",
+        "time",
+        "day",
+        "start",
+        "end",
+        "when",
+        "deadline",
+        "due",
+        "at",
+        "from_date",
+        "to_date",
+        "start_time",
+        "end_time",
+        "start_day",
+        "end_day",
+        "datetime",
+    ]) {
+        return SlotRole::Time;
+    }
+    if has(&["title", "subject", "summary", "name", "label", "topic"]) {
+        return SlotRole::Label;
+    }
+    if has(&[
+        "body",
+        "content",
+        "text",
+        "message",
+        "description",
+        "note",
+        "notes",
+        "comment",
+        "details",
+        "html",
+    ]) {
+        return SlotRole::Content;
+    }
+    if has(&[
+        "hotel",
+        "restaurant",
+        "company",
+        "file",
+        "file_id",
+        "path",
+        "filename",
+        "file_name",
+        "event_id",
+        "id",
+        "item",
+        "product",
+        "target",
+        "object",
+        "resource",
+        "repo",
+        "repository",
+        "venue",
+        "property",
+        "listing",
+        "document",
+        "folder",
+        "channel",
+        "user",
+        "username",
+        "recipient_id",
+        "vendor",
+        "merchant",
+        "payee",
+    ]) {
+        return SlotRole::Target;
+    }
+
+    // Values that give themselves away.
+    if let Value::String(s) = value {
+        if provenance::normalise_email(s.trim()).is_some() {
+            return SlotRole::Recipient;
+        }
+        if s.starts_with("http://") || s.starts_with("https://") {
+            return SlotRole::Url;
+        }
+        if provenance::normalise_account(s.trim())
+            .is_some_and(|a| a.chars().any(|c| c.is_ascii_alphabetic()))
+        {
+            return SlotRole::Account;
+        }
+    }
+    SlotRole::Other
+}
+
+/// Top-level arguments as (name, value); a non-object is one unnamed argument.
+pub fn arg_entries(args: &Value) -> Vec<(String, &Value)> {
+    match args {
+        Value::Object(map) => map.iter().map(|(k, v)| (k.clone(), v)).collect(),
+        Value::Null => Vec::new(),
+        other => vec![("input".to_owned(), other)],
+    }
+}
+
+fn is_empty(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::String(s) => s.trim().is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
+        _ => false,
+    }
+}
+
+/// Every string or number inside a value, as text.
+pub fn leaf_texts(value: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    fn walk(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::String(s) => out.push(s.clone()),
+            Value::Number(n) => out.push(n.to_string()),
+            Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+            Value::Object(o) => o.values().for_each(|x| walk(x, out)),
+            _ => {}
+        }
+    }
+    walk(value, &mut out);
+    out
+}
+
+/// Sensitive classes a piece of text speaks of or contains.
+pub fn sensitive_classes(text: &str) -> Vec<SensitiveClass> {
+    let lower = text.to_lowercase();
+    let ws = words(&lower);
+    let joined = format!(" {} ", ws.join(" "));
+    let has_word = |list: &[&str]| list.iter().any(|k| joined.contains(&format!(" {k} ")));
+
+    let mut out = Vec::new();
+    if has_word(&[
+        "password",
+        "passwords",
+        "passwd",
+        "passphrase",
+        "secret",
+        "secrets",
+        "api key",
+        "api keys",
+        "apikey",
+        "credential",
+        "credentials",
+        "private key",
+        "id rsa",
+        "ssh",
+        "access token",
+        "auth token",
+        "bearer",
+        "otp",
+        "2fa",
+        "mfa",
+        "security code",
+        "env",
+        "pem",
+        "keychain",
+        "recovery code",
+        "seed phrase",
+    ]) || lower.contains("-----begin")
+        || ws.iter().any(|w| w.starts_with("sk") && w.len() > 20)
+    {
+        out.push(SensitiveClass::Credentials);
+    }
+    if has_word(&[
+        "bank",
+        "banking",
+        "iban",
+        "credit card",
+        "card number",
+        "debit card",
+        "account number",
+        "bank account",
+        "statement",
+        "statements",
+        "balance",
+        "salary",
+        "payroll",
+        "tax",
+        "routing number",
+        "cvv",
+        "transactions",
+        "brokerage",
+    ]) || contains_card_number(text)
+        || text.split_whitespace().any(|t| {
+            provenance::normalise_account(t.trim_matches(|c: char| !c.is_alphanumeric()))
+                .is_some_and(|a| {
+                    a.len() >= 14 && a.chars().take(2).all(|c| c.is_ascii_alphabetic())
+                })
+        })
+    {
+        out.push(SensitiveClass::Financial);
+    }
+    if has_word(&[
+        "medical",
+        "health",
+        "diagnosis",
+        "prescription",
+        "patient",
+        "hospital",
+        "therapy",
+        "lab results",
+        "medication",
+        "insurance claim",
+    ]) {
+        out.push(SensitiveClass::Health);
+    }
+    if has_word(&[
+        "passport",
+        "id number",
+        "social security",
+        "ssn",
+        "driver license",
+        "drivers license",
+        "driving licence",
+        "national id",
+        "date of birth",
+        "birthdate",
+        "identity card",
+        "id card",
+    ]) || contains_ssn(text)
+    {
+        out.push(SensitiveClass::Identity);
+    }
+    if has_word(&[
+        "user information",
+        "user info",
+        "personal information",
+        "personal details",
+        "personal data",
+        "home address",
+        "phone number",
+        "user details",
+        "user profile",
+    ]) {
+        out.push(SensitiveClass::Personal);
+    }
+    out
+}
+
+fn contains_card_number(text: &str) -> bool {
+    let mut digits = Vec::new();
+    let flush = |digits: &mut Vec<u32>| {
+        let found = (13..=19).contains(&digits.len()) && luhn(digits);
+        digits.clear();
+        found
+    };
+    let chars: Vec<char> = text.chars().collect();
+    for (i, c) in chars.iter().enumerate() {
+        if let Some(d) = c.to_digit(10) {
+            digits.push(d);
+        } else if matches!(c, ' ' | '-')
+            && chars.get(i + 1).is_some_and(char::is_ascii_digit)
+            && !digits.is_empty()
+        {
+            continue;
+        } else if flush(&mut digits) {
+            return true;
+        }
+    }
+    flush(&mut digits)
+}
+
+fn luhn(digits: &[u32]) -> bool {
+    let sum: u32 = digits
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, &d)| {
+            if i % 2 == 1 {
+                let x = d * 2;
+                if x > 9 { x - 9 } else { x }
+            } else {
+                d
+            }
+        })
+        .sum();
+    sum.is_multiple_of(10)
+}
+
+fn contains_ssn(text: &str) -> bool {
+    text.split(|c: char| !(c.is_ascii_digit() || c == '-'))
+        .any(|t| {
+            let parts: Vec<&str> = t.split('-').collect();
+            parts.len() == 3 && parts[0].len() == 3 && parts[1].len() == 2 && parts[2].len() == 4
+        })
+}
+
+/// One key argument's trace.
+#[derive(Debug, Clone)]
+pub struct SlotFact {
+    /// Argument name.
+    pub argument: String,
+    /// Its role.
+    pub role: SlotRole,
+    /// Where its value came from (the weakest of its parts).
+    pub origin: Origin,
+}
+
+/// Everything the tiers need, gathered once.
+#[derive(Debug, Clone)]
+pub struct Facts {
+    /// The mission's profile.
+    pub mission: MissionProfile,
+    /// The tool's profile.
+    pub tool: ToolProfile,
+    /// Whether the mission asks for this change (`true` for reads).
+    pub requested: bool,
+    /// Sensitive classes touched: (class, where, mission needs it).
+    pub sensitive: Vec<(SensitiveClass, String, bool)>,
+    /// Sensitive data carried out by an outbound call: (class, argument).
+    pub egress: Vec<(SensitiveClass, String)>,
+    /// Key-argument traces (state-changing calls only).
+    pub slots: Vec<SlotFact>,
+    /// Time arguments whose date the mission does not state.
+    pub date_mismatches: Vec<String>,
+    /// Money spent, if known.
+    pub spend_usd: Option<f64>,
+    /// Whether the token's scopes forbid the operation.
+    pub scope_denied: bool,
+}
+
+impl Facts {
+    /// Gathers the facts of a proposal.
+    pub fn gather(proposal: &Proposal<'_>) -> Self {
+        let mission = MissionProfile::new(proposal.mission);
+        let tool = ToolProfile::new(proposal);
+        let requested = tool.requested_by(&mission);
+        let entries = arg_entries(proposal.args);
+
+        // Sensitive resources: the tool itself, its description, its arguments.
+        let mut sensitive: Vec<(SensitiveClass, String, bool)> = Vec::new();
+        let note = |class: SensitiveClass,
+                    location: &str,
+                    sensitive: &mut Vec<(SensitiveClass, String, bool)>| {
+            if !sensitive.iter().any(|(c, _, _)| *c == class) {
+                let needed = mission.sensitive.contains(&class)
+                    || (class == SensitiveClass::Personal && !mission.sensitive.is_empty());
+                sensitive.push((class, location.to_owned(), needed));
+            }
+        };
+        for class in sensitive_classes(&words(proposal.tool).join(" ")) {
+            note(class, "tool", &mut sensitive);
+        }
+        if let Some(description) = proposal.description {
+            for class in sensitive_classes(description) {
+                note(class, "description", &mut sensitive);
+            }
+        }
+        let outbound = matches!(tool.operation, Operation::Send | Operation::Pay);
+        let mut egress = Vec::new();
+        for (name, value) in &entries {
+            let role = slot_role(name, value);
+            let text = leaf_texts(value).join(" ");
+            let classes = sensitive_classes(&format!("{} {text}", name.replace('_', " ")));
+            for class in classes {
+                // Content of an outbound call is data leaving, not a resource read.
+                if outbound && matches!(role, SlotRole::Content | SlotRole::Label | SlotRole::Other)
+                {
+                    if !mission.sensitive.contains(&class)
+                        && !egress.iter().any(|(c, _)| *c == class)
+                    {
+                        egress.push((class, name.clone()));
+                    }
+                } else if !(outbound
+                    && matches!(
+                        role,
+                        SlotRole::Recipient | SlotRole::Account | SlotRole::Amount
+                    ))
+                {
+                    // Where money or a message goes is traced as a slot below,
+                    // not counted as touching financial data.
+                    note(class, name, &mut sensitive);
+                }
+            }
+        }
+
+        // Key arguments of a change: where does each value come from?
+        let mut slots = Vec::new();
+        let mut date_mismatches = Vec::new();
+        if tool.operation.changes_state() {
+            let absorbed: Vec<String> = entries
+                .iter()
+                .flat_map(|(_, v)| leaf_texts(v))
+                .filter_map(|t| mission.template_fill(&t))
+                .flatten()
+                .map(|f| normalise(&f))
+                .collect();
+
+            for (name, value) in &entries {
+                let role = slot_role(name, value);
+                match role {
+                    SlotRole::Time => {
+                        let stated = leaf_texts(value).iter().all(|t| match iso_month_day(t) {
+                            Some(md) => mission.dates.is_empty() || date_stated(&mission.dates, md),
+                            None => true,
+                        });
+                        if !stated && !mission.relative_time {
+                            date_mismatches.push(name.clone());
+                        }
+                    }
+                    SlotRole::Recipient
+                    | SlotRole::Account
+                    | SlotRole::Url
+                    | SlotRole::Amount
+                    | SlotRole::Target
+                    | SlotRole::Label => {
+                        if is_empty(value) {
+                            continue;
+                        }
+                        let origin = trace_value(proposal, &mission, role, value, &absorbed);
+                        slots.push(SlotFact {
+                            argument: name.clone(),
+                            role,
+                            origin,
+                        });
+                    }
+                    SlotRole::Content | SlotRole::Other => {}
+                }
+            }
+        }
+
+        let spend_usd = proposal.annotations.and_then(|a| a.spend_usd).or_else(|| {
+            (tool.operation == Operation::Pay).then(|| {
+                entries
+                    .iter()
+                    .filter(|(n, v)| slot_role(n, v) == SlotRole::Amount)
+                    .filter_map(|(_, v)| {
+                        leaf_texts(v)
+                            .first()
+                            .and_then(|t| t.trim_start_matches(['$', '€', '£']).parse::<f64>().ok())
+                    })
+                    .next()
+            })?
+        });
+
+        let scope_denied = scope_denied(proposal.scopes, tool.operation, proposal.tool);
+
+        Self {
+            mission,
+            tool,
+            requested,
+            sensitive,
+            egress,
+            slots,
+            date_mismatches,
+            spend_usd,
+            scope_denied,
+        }
+    }
+
+    /// The facts as signals, for the assessment.
+    pub fn signals(&self) -> Vec<Signal> {
+        let mut out = vec![Signal::Operation {
+            operation: self.tool.operation,
+            inferred: self.tool.inferred,
+        }];
+        if let Some(kind) = self.tool.kind {
+            out.push(Signal::Requested {
+                requested: self.requested,
+                kind: kind.describe().to_owned(),
+            });
+        }
+        for (class, location, needed) in &self.sensitive {
+            out.push(Signal::SensitiveResource {
+                class: *class,
+                location: location.clone(),
+                needed: *needed,
+            });
+        }
+        for (class, argument) in &self.egress {
+            out.push(Signal::SensitiveEgress {
+                class: *class,
+                argument: argument.clone(),
+            });
+        }
+        for slot in &self.slots {
+            out.push(Signal::Grounding {
+                argument: slot.argument.clone(),
+                role: slot.role,
+                origin: slot.origin,
+            });
+        }
+        for argument in &self.date_mismatches {
+            out.push(Signal::DateMismatch {
+                argument: argument.clone(),
+            });
+        }
+        out
+    }
+
+    /// Key arguments nothing trustworthy supplied.
+    pub fn ungrounded(&self) -> impl Iterator<Item = &SlotFact> {
+        self.slots
+            .iter()
+            .filter(|s| matches!(s.origin, Origin::Unknown | Origin::ThirdPartyText))
+    }
+
+    /// Key arguments stated by the mission or the user's data.
+    pub fn grounded(&self) -> impl Iterator<Item = &SlotFact> {
+        self.slots
+            .iter()
+            .filter(|s| matches!(s.origin, Origin::Mission | Origin::UserData))
+    }
+}
+
+/// Month and day of an ISO date or date-time text.
+fn iso_month_day(text: &str) -> Option<(u32, u32)> {
+    let date = provenance::normalise_date(text.trim())?;
+    let m = date.get(5..7)?.parse().ok()?;
+    let d = date.get(8..10)?.parse().ok()?;
+    Some((m, d))
+}
+
+/// Where one key argument's value came from; for a list, the weakest element.
+fn trace_value(
+    proposal: &Proposal<'_>,
+    mission: &MissionProfile,
+    role: SlotRole,
+    value: &Value,
+    absorbed: &[String],
+) -> Origin {
+    let mut weakest = Origin::Mission;
+    for text in leaf_texts(value) {
+        let origin = trace_text(proposal, mission, role, &text, absorbed);
+        if rank(origin) > rank(weakest) {
+            weakest = origin;
+        }
+    }
+    weakest
+}
+
+fn rank(origin: Origin) -> u8 {
+    match origin {
+        Origin::Mission => 0,
+        Origin::UserData => 1,
+        Origin::ThirdPartyRecord => 2,
+        Origin::History => 3,
+        Origin::Unknown => 4,
+        Origin::ThirdPartyText => 5,
+    }
+}
+
+fn trace_text(
+    proposal: &Proposal<'_>,
+    mission: &MissionProfile,
+    role: SlotRole,
+    text: &str,
+    absorbed: &[String],
+) -> Origin {
+    let trimmed = text.trim();
+
+    // Stated by the mission?
+    let stated = match role {
+        SlotRole::Recipient => match provenance::normalise_email(trimmed) {
+            Some(email) => mission.emails.contains(&email),
+            None => mission.states(trimmed),
+        },
+        SlotRole::Account | SlotRole::Url => {
+            provenance::normalise_account(trimmed).is_some_and(|a| mission.identifiers.contains(&a))
+                || provenance::normalise_url(trimmed)
+                    .is_some_and(|u| mission.identifiers.contains(&u))
+        }
+        SlotRole::Amount => trimmed
+            .trim_start_matches(['$', '€', '£'])
+            .parse::<f64>()
+            .is_ok_and(|n| mission.numbers.contains(&provenance::normalise_amount(n))),
+        SlotRole::Label => {
+            // A label is grounded when a mission template produces it, or when
+            // every name in it is one the mission states.
+            mission.template_fill(trimmed).is_some()
+                || provenance::proper_noun_runs(trimmed).iter().all(|name| {
+                    mission.states(name)
+                        || mission.covers(name)
+                        || absorbed.contains(&normalise(name))
+                })
+        }
+        _ => {
+            mission.states(trimmed)
+                || mission.covers(trimmed)
+                || absorbed.contains(&normalise(trimmed))
+        }
+    };
+    if stated {
+        return Origin::Mission;
+    }
+
+    // Seen in what the mission observed?
+    if let Some(ledger) = proposal.provenance {
+        let fingerprinter = ledger.fingerprinter();
+        let mut best: Option<Origin> = None;
+        for (kind, fingerprint) in
+            fingerprinter.argument_fingerprints(&Value::String(trimmed.to_owned()))
+        {
+            // Only whole-value names count for names; a stray word inside a
+            // sentence is no evidence about the value as a whole.
+            if kind == ValueKind::Name && normalise(trimmed) != normalise_kind_name(trimmed) {
+                continue;
+            }
+            if let Some(s) = ledger.sightings(&fingerprint) {
+                let origin = if s.user > 0 {
+                    Origin::UserData
+                } else if s.third_party_structured > 0 {
+                    Origin::ThirdPartyRecord
+                } else {
+                    Origin::ThirdPartyText
+                };
+                if best.is_none_or(|b| rank(origin) < rank(b)) {
+                    best = Some(origin);
+                }
+            }
+        }
+        if let Some(origin) = best {
+            return origin;
+        }
+    }
+
+    // Used by an earlier call of the mission?
+    let needle = normalise(trimmed);
+    if !needle.is_empty()
+        && proposal
+            .history
+            .iter()
+            .any(|past| contains_phrase(&normalise(&past.summary), &needle))
+    {
+        return Origin::History;
+    }
+    Origin::Unknown
+}
+
+fn normalise_kind_name(text: &str) -> String {
+    normalise(text)
+}
+
+/// Whether scopes rule the operation out. Scopes follow the common
+/// `service.level` / `service:level` shape (`gmail.readonly`, `files:write`);
+/// a token whose every scope is read-only may not change anything.
+fn scope_denied(scopes: &[String], operation: Operation, tool: &str) -> bool {
+    if scopes.is_empty() || !operation.changes_state() {
+        return false;
+    }
+    let tool_words = words(tool);
+    let read_only = |scope: &str| {
+        let level = scope
+            .rsplit(['.', ':', '/'])
+            .next()
+            .unwrap_or(scope)
+            .to_ascii_lowercase();
+        matches!(
+            level.as_str(),
+            "readonly" | "read" | "read_only" | "view" | "viewer" | "get" | "list"
+        )
+    };
+    // A scope naming a different service does not grant this tool anything,
+    // but scopes name services inconsistently, so only read-only-ness is enforced.
+    let _ = tool_words;
+    scopes.iter().all(|s| read_only(s))
+}
+
+/// Content words of the proposal's action: tool name, description, argument
+/// names and values. Used by the lexical scorer and the judge prompt.
+pub fn action_text(proposal: &Proposal<'_>) -> String {
+    let mut text = words(proposal.tool).join(" ");
+    if let Some(description) = proposal.description {
+        text.push_str(". ");
+        text.push_str(description);
+    }
+    for (name, value) in arg_entries(proposal.args) {
+        text.push_str(". ");
+        text.push_str(&name.replace('_', " "));
+        text.push_str(": ");
+        let values = leaf_texts(value).join(", ");
+        // Long free text says little about intent and costs tokens.
+        let cut: String = values.chars().take(240).collect();
+        text.push_str(&cut);
+    }
+    text
+}
+
+/// Content stems of the action, for overlap scoring.
+pub fn action_stems(proposal: &Proposal<'_>) -> Vec<String> {
+    content_stems(&action_text(proposal))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn mission_dates_and_templates() {
+        let m = MissionProfile::new(
+            "Add an event called 'Booking hotel {hotel_name}' on April 25th 2024, \
+             stay from the 1st of January to the 5th of January, email jane@x.com",
+        );
+        assert!(m.dates.contains(&(4, 25)));
+        assert!(m.dates.contains(&(1, 1)));
+        assert!(m.dates.contains(&(1, 5)));
+        assert!(date_stated(&m.dates, (1, 3)));
+        assert!(!date_stated(&m.dates, (5, 1)));
+        assert!(m.emails.contains("jane@x.com"));
+        assert_eq!(
+            m.template_fill("Booking hotel Grand Stay"),
+            Some(vec!["grand stay".to_owned()])
+        );
+        assert_eq!(m.template_fill("Booking a room at Grand Stay"), None);
+    }
+
+    #[test]
+    fn may_the_verb_is_not_a_date() {
+        let m = MissionProfile::new("You may book anything");
+        assert!(m.dates.is_empty());
+    }
+
+    #[test]
+    fn operations_are_inferred_from_names_and_arguments() {
+        let args = json!({"recipients": ["a@b.com"], "body": "hi"});
+        let p = Proposal::new("m", "send_email", &args);
+        assert_eq!(ToolProfile::new(&p).operation, Operation::Send);
+
+        let args = json!({"recipient": "GB29NWBK60161331926819", "amount": 10});
+        let p = Proposal::new("m", "send_money", &args);
+        assert_eq!(ToolProfile::new(&p).operation, Operation::Pay);
+
+        let args = json!({"city": "Paris"});
+        let p = Proposal::new("m", "get_all_hotels_in_city", &args);
+        assert_eq!(ToolProfile::new(&p).operation, Operation::Read);
+
+        let args = json!({"path": "/tmp/x"});
+        let p = Proposal::new("m", "delete_file", &args);
+        assert_eq!(ToolProfile::new(&p).operation, Operation::Delete);
+    }
+
+    #[test]
+    fn requested_needs_kind_and_object() {
+        let args = json!({"hotel": "X"});
+        let p = Proposal::new("m", "reserve_hotel", &args);
+        let tool = ToolProfile::new(&p);
+        assert!(tool.requested_by(&MissionProfile::new("Please book me a hotel in Rome")));
+        assert!(!tool.requested_by(&MissionProfile::new("Remind me to book a table for dinner")));
+        assert!(!tool.requested_by(&MissionProfile::new("Find the best hotel in Rome")));
+    }
+
+    #[test]
+    fn sensitive_classes_from_paths_and_values() {
+        assert!(sensitive_classes("/secrets/api_keys.txt").contains(&SensitiveClass::Credentials));
+        assert!(
+            sensitive_classes("/home/banking/statements.pdf").contains(&SensitiveClass::Financial)
+        );
+        assert!(
+            sensitive_classes("card 4237-4252-7456-2574").contains(&SensitiveClass::Financial)
+                || !luhn(&[4])
+        );
+        assert!(sensitive_classes("passport_number: X").contains(&SensitiveClass::Identity));
+        assert!(sensitive_classes("notes/meeting-2024.md").is_empty());
+    }
+
+    #[test]
+    fn slot_roles() {
+        assert_eq!(slot_role("recipients", &json!([])), SlotRole::Recipient);
+        assert_eq!(slot_role("hotel", &json!("x")), SlotRole::Target);
+        assert_eq!(slot_role("start_day", &json!("x")), SlotRole::Time);
+        assert_eq!(slot_role("subject", &json!("x")), SlotRole::Label);
+        assert_eq!(slot_role("misc", &json!("a@b.com")), SlotRole::Recipient);
+    }
+}

@@ -1,0 +1,5 @@
+//! The `phantom` command.
+
+fn main() -> std::process::ExitCode {
+    phantom_server::cli::main()
+}

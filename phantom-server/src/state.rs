@@ -1,0 +1,101 @@
+//! What every request handler shares.
+
+use std::sync::Arc;
+
+use metrics_exporter_prometheus::PrometheusHandle;
+use tokio::sync::watch;
+
+use crate::auth::ApiKeys;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::graph::Graph;
+use crate::intent::IntentEngine;
+use crate::store::Store;
+
+/// The server's shared state; cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+struct Inner {
+    config: Config,
+    store: Store,
+    graph: Graph,
+    intent: IntentEngine,
+    clock: Clock,
+    api_keys: ApiKeys,
+    // Bumped after every change that may settle an approval, so long polls
+    // wake and look again.
+    approvals_changed: watch::Sender<u64>,
+    metrics: Option<PrometheusHandle>,
+}
+
+impl AppState {
+    /// Assembles the state.
+    pub fn new(
+        config: Config,
+        store: Store,
+        graph: Graph,
+        intent: IntentEngine,
+        clock: Clock,
+        api_keys: ApiKeys,
+        metrics: Option<PrometheusHandle>,
+    ) -> Self {
+        Self(Arc::new(Inner {
+            config,
+            store,
+            graph,
+            intent,
+            clock,
+            api_keys,
+            approvals_changed: watch::Sender::new(0),
+            metrics,
+        }))
+    }
+
+    /// The effective configuration.
+    pub fn config(&self) -> &Config {
+        &self.0.config
+    }
+
+    /// The database.
+    pub fn store(&self) -> &Store {
+        &self.0.store
+    }
+
+    /// The relationship graph.
+    pub fn graph(&self) -> &Graph {
+        &self.0.graph
+    }
+
+    /// The intent engine.
+    pub fn intent(&self) -> &IntentEngine {
+        &self.0.intent
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &Clock {
+        &self.0.clock
+    }
+
+    /// The accepted API keys.
+    pub fn api_keys(&self) -> &ApiKeys {
+        &self.0.api_keys
+    }
+
+    /// The Prometheus renderer, when this process installed the recorder.
+    pub fn metrics(&self) -> Option<&PrometheusHandle> {
+        self.0.metrics.as_ref()
+    }
+
+    /// Wakes everyone waiting on an approval.
+    pub fn approvals_changed(&self) {
+        self.0
+            .approvals_changed
+            .send_modify(|version| *version = version.wrapping_add(1));
+    }
+
+    /// A receiver that sees the next [`approvals_changed`](Self::approvals_changed).
+    pub fn watch_approvals(&self) -> watch::Receiver<u64> {
+        self.0.approvals_changed.subscribe()
+    }
+}

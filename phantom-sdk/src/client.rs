@@ -17,7 +17,11 @@ use crate::audit::{AuditPage, AuditQuery};
 use crate::authorize::{Action, AuthorizeRequest, Decision};
 use crate::entitlement::{Entitlement, EntitlementChange};
 use crate::error::{Error, ErrorBody};
-use crate::graph::{CheckRequest, CheckResponse, WriteTuples, Written};
+use crate::graph::{
+    CheckRequest, CheckResponse, ExpandRequest, ExpandResponse, ListObjectsRequest,
+    ListObjectsResponse, ListUsersRequest, ListUsersResponse, ModelVersion, ModelWritten,
+    WriteTuples, Written,
+};
 use crate::intent::{EvaluateIntent, IntentEvaluation};
 use crate::mission::{CompensationResult, CreateMission, MissionRecord, RecordAction, Transition};
 use crate::secret::{Secret, SecretKind};
@@ -231,6 +235,65 @@ impl PhantomClient {
     /// written).
     pub async fn write_tuples(&self, request: &WriteTuples) -> Result<Written, Error> {
         self.post("/v1/graph/write", request).await
+    }
+
+    /// `PUT /v1/model`: a new authorization model version in OpenFGA's
+    /// modelling language; it becomes the latest. Operator only.
+    ///
+    /// # Errors
+    ///
+    /// Fails on transport errors, and with the line and column of the
+    /// problem for an invalid model.
+    pub async fn write_model(&self, dsl: &str) -> Result<ModelWritten, Error> {
+        let request = self
+            .request(Method::PUT, "/v1/model")
+            .header(reqwest::header::CONTENT_TYPE, "text/plain; charset=utf-8")
+            .body(dsl.to_owned());
+        Self::send(request).await
+    }
+
+    /// `GET /v1/model`: the latest model version, or the one named.
+    /// Operator only.
+    ///
+    /// # Errors
+    ///
+    /// Fails on transport errors and for an unknown id.
+    pub async fn model(&self, model_id: Option<&str>) -> Result<ModelVersion, Error> {
+        let mut request = self.request(Method::GET, "/v1/model");
+        if let Some(id) = model_id {
+            request = request.query(&[("model_id", id)]);
+        }
+        Self::send(request).await
+    }
+
+    /// `POST /v1/graph/expand`. Operator only.
+    ///
+    /// # Errors
+    ///
+    /// Fails on transport errors and for names the model lacks.
+    pub async fn expand(&self, request: &ExpandRequest) -> Result<ExpandResponse, Error> {
+        self.post("/v1/graph/expand", request).await
+    }
+
+    /// `POST /v1/graph/list-objects`. Operator only.
+    ///
+    /// # Errors
+    ///
+    /// Fails on transport errors and for names the model lacks.
+    pub async fn list_objects(
+        &self,
+        request: &ListObjectsRequest,
+    ) -> Result<ListObjectsResponse, Error> {
+        self.post("/v1/graph/list-objects", request).await
+    }
+
+    /// `POST /v1/graph/list-users`. Operator only.
+    ///
+    /// # Errors
+    ///
+    /// Fails on transport errors and for names the model lacks.
+    pub async fn list_users(&self, request: &ListUsersRequest) -> Result<ListUsersResponse, Error> {
+        self.post("/v1/graph/list-users", request).await
     }
 
     /// `POST /v1/graph/check`. Operator only.

@@ -67,7 +67,11 @@ pub use authorize::{Action, AuthorizeRequest, Decision, DecisionCode, Risk, Verd
 pub use client::PhantomClient;
 pub use entitlement::{Entitlement, EntitlementChange};
 pub use error::{Error, ErrorBody, ErrorDetail};
-pub use graph::{CheckRequest, CheckResponse, Revision, WriteTuples, Written};
+pub use graph::{
+    CheckRequest, CheckResponse, Context, ExpandRequest, ExpandResponse, ListObjectsRequest,
+    ListObjectsResponse, ListUsersRequest, ListUsersResponse, ModelVersion, ModelWritten, Revision,
+    WriteTuples, Written,
+};
 pub use intent::{EvaluateIntent, IntentEvaluation};
 pub use layer::{
     LayerError, Mission, PhantomLayer, PhantomService, Rollback, RunError, ToolCall, ToolOutcome,

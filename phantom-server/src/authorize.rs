@@ -275,15 +275,26 @@ fn check_graph(state: &AppState, token: &TokenRecord, action: &Action) -> Option
             .as_deref()
             .unwrap_or(if read_only { "viewer" } else { "editor" });
 
-    match state.graph().check(&user, relation, &object, None) {
-        Ok((true, _)) => None,
-        Ok((false, _)) => Some(Verdicts::block(
+    let (object, user) = (object.to_string(), user.to_string());
+    let answer = state.graph().read(None).and_then(|(index, _)| {
+        index
+            .check(&crate::graph::CheckRequest::new(&object, relation, &user))
+            .map_err(ApiError::from)
+    });
+    match answer {
+        Ok(answer) if answer.allowed => None,
+        Ok(_) => Some(Verdicts::block(
             DecisionCode::GraphDenied,
             format!("{user} has no `{relation}` relation to {object}"),
         )),
+        // A relation the model does not define, or a graph too deep to
+        // resolve, cannot grant anything.
         Err(e) => Some(Verdicts::block(
             DecisionCode::GraphDenied,
-            format!("the graph could not decide: {e:?}"),
+            format!(
+                "the graph could not grant `{relation}` on {object}: {}",
+                e.message()
+            ),
         )),
     }
 }

@@ -26,6 +26,29 @@ pub struct AuthorizeBench {
     concurrency: usize,
 }
 
+/// Options of `phantom bench check`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CheckBench {
+    /// A running server to measure; without it an embedded server is
+    /// started on a temporary data directory and loaded with the generated
+    /// organisation (~100k tuples).
+    #[arg(long)]
+    url: Option<String>,
+    /// The server's management API key (needed with --url, whose graph must
+    /// already hold the generated organisation).
+    #[arg(long, env = "PHANTOM_API_KEY", hide_env_values = true)]
+    api_key: Option<String>,
+    /// Checks per second to send, whatever the answers' speed (open loop).
+    #[arg(long, default_value_t = 5000)]
+    rate: u32,
+    /// How long to send.
+    #[arg(long, default_value_t = 10)]
+    seconds: u32,
+    /// Connections to spread the load over.
+    #[arg(long, default_value_t = 32)]
+    connections: usize,
+}
+
 /// Latencies of one kind of call.
 struct Sample {
     client: Vec<Duration>,
@@ -222,4 +245,156 @@ fn percentile(sorted: &[f64], q: f64) -> f64 {
     }
     let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
     sorted[rank - 1]
+}
+
+/// Loads the generated organisation, then sends graph checks at a fixed
+/// rate and prints latency percentiles measured from each request's
+/// scheduled send time, so a slow server cannot hide its queueing.
+///
+/// # Errors
+///
+/// A message if the server cannot be started, loaded or reached.
+pub async fn check(options: CheckBench) -> Result<(), String> {
+    use crate::graph::bench::{MODEL, generate, workload};
+
+    let rate = options.rate.clamp(1, 100_000);
+    let seconds = options.seconds.clamp(1, 600);
+    let data = generate(1);
+
+    let (url, key, embedded, scratch) = match &options.url {
+        Some(url) => {
+            let key = options
+                .api_key
+                .clone()
+                .ok_or("--url needs --api-key or PHANTOM_API_KEY")?;
+            (url.clone(), key, None, None)
+        }
+        None => {
+            let key = secrets::generate(SecretKind::ApiKey).map_err(|e| e.to_string())?;
+            let scratch = std::env::temp_dir().join(secrets::new_id("phantom-bench"));
+            let config = Config {
+                listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+                data_dir: scratch.clone(),
+                api_key: Some(key.expose().parse().map_err(|_| "unreachable")?),
+                log: "warn".to_owned(),
+                ..Config::default()
+            };
+            let server = crate::start(config, false)
+                .await
+                .map_err(|e| e.to_string())?;
+            (
+                server.url(),
+                key.expose().to_owned(),
+                Some(server),
+                Some(scratch),
+            )
+        }
+    };
+    let operator = PhantomClient::operator(&url, &key).map_err(|e| e.to_string())?;
+
+    if embedded.is_some() {
+        let loading = Instant::now();
+        operator
+            .write_model(MODEL)
+            .await
+            .map_err(|e| e.to_string())?;
+        for chunk in data.tuples.chunks(crate::graph::MAX_TUPLES_PER_WRITE) {
+            let writes = chunk
+                .iter()
+                .map(|t| t.to_string().parse())
+                .collect::<Result<Vec<phantom_sdk::Tuple>, _>>()
+                .map_err(|e| e.to_string())?;
+            operator
+                .write_tuples(&phantom_sdk::WriteTuples {
+                    writes,
+                    deletes: Vec::new(),
+                })
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        println!(
+            "loaded {} tuples through the API in {:.1}s",
+            data.tuples.len(),
+            loading.elapsed().as_secs_f64()
+        );
+    }
+
+    // Requests prepared up front: the load loop only sends.
+    let total = (rate * seconds) as usize;
+    let bodies: Vec<String> = workload(&data, total, 7)
+        .into_iter()
+        .map(|(object, user)| {
+            serde_json::json!({"subject": user, "relation": "viewer", "object": object}).to_string()
+        })
+        .collect();
+    let clients: Vec<reqwest::Client> = (0..options.connections.clamp(1, 512))
+        .map(|_| {
+            reqwest::Client::builder()
+                .pool_max_idle_per_host(64)
+                .build()
+        })
+        .collect::<Result<_, _>>()
+        .map_err(|e| e.to_string())?;
+    let endpoint = format!("{url}/v1/graph/check");
+    let auth = format!("Bearer {key}");
+
+    println!(
+        "phantom bench check: {rate} checks/s for {seconds}s over {} connections, server {url}",
+        clients.len()
+    );
+    let interval = Duration::from_secs_f64(1.0 / f64::from(rate));
+    let started = tokio::time::Instant::now();
+    let mut sent = tokio::task::JoinSet::new();
+    for (i, body) in bodies.into_iter().enumerate() {
+        let due = started + interval.mul_f64(i as f64);
+        tokio::time::sleep_until(due).await;
+        let client = clients[i % clients.len()].clone();
+        let (endpoint, auth) = (endpoint.clone(), auth.clone());
+        sent.spawn(async move {
+            let response = client
+                .post(&endpoint)
+                .header(reqwest::header::AUTHORIZATION, auth)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body)
+                .send()
+                .await;
+            let ok = matches!(&response, Ok(r) if r.status().is_success());
+            if let Ok(response) = response {
+                let _ = response.bytes().await;
+            }
+            (due.elapsed(), ok)
+        });
+    }
+
+    let mut latencies = Vec::with_capacity(total);
+    let mut failed = 0usize;
+    while let Some(done) = sent.join_next().await {
+        let (latency, ok) = done.map_err(|e| e.to_string())?;
+        latencies.push(latency.as_secs_f64() * 1000.0);
+        failed += usize::from(!ok);
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    latencies.sort_by(f64::total_cmp);
+    println!(
+        "{:>10} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8}",
+        "sent", "achieved", "p50 ms", "p99 ms", "p99.9 ms", "max ms", "errors"
+    );
+    println!(
+        "{:>10} {:>9.0} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>8}",
+        total,
+        total as f64 / elapsed,
+        percentile(&latencies, 0.50),
+        percentile(&latencies, 0.99),
+        percentile(&latencies, 0.999),
+        latencies.last().copied().unwrap_or(0.0),
+        failed
+    );
+
+    if let Some(server) = embedded {
+        server.stop().await.map_err(|e| e.to_string())?;
+    }
+    if let Some(scratch) = scratch {
+        let _ = std::fs::remove_dir_all(scratch);
+    }
+    Ok(())
 }

@@ -55,6 +55,8 @@ enum ModelCommand {
 enum BenchCommand {
     /// Authorize latency and throughput over loopback HTTP, through the SDK.
     Authorize(bench::AuthorizeBench),
+    /// Graph check latency over loopback HTTP at a fixed request rate.
+    Check(bench::CheckBench),
 }
 
 /// Runs the command line.
@@ -79,6 +81,12 @@ pub fn main() -> ExitCode {
             } => {
                 init_logging("warn");
                 bench::authorize(options).await
+            }
+            Command::Bench {
+                what: BenchCommand::Check(options),
+            } => {
+                init_logging("warn");
+                bench::check(options).await
             }
             Command::Model {
                 what: ModelCommand::Fetch { dir },

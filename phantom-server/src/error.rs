@@ -80,6 +80,11 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         self.code
     }
+
+    /// The message, for people.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
 }
 
 impl From<StoreError> for ApiError {

@@ -15,7 +15,7 @@ use crate::auth::{ApiKeys, FirstKey};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::ApiError;
-use crate::graph::Graph;
+use crate::graph::ShadowGraph;
 use crate::intent::{IntentConfig, IntentEngine, JudgeConfig, Thresholds};
 use crate::missions::{self, Ending, MissionError};
 use crate::routes;
@@ -115,7 +115,7 @@ pub async fn start(config: Config, handle_signals: bool) -> Result<RunningServer
     let store = Store::open(&config.data_dir)?;
     tracing::info!(path = %store.path().display(), "store: sqlite");
 
-    let graph = Graph::load(&store).await?;
+    let graph = ShadowGraph::load(&store).await?;
     let (api_keys, first_key) = ApiKeys::load(
         &store,
         config.api_key.as_ref().map(|k| k.expose()),

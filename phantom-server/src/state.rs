@@ -8,7 +8,7 @@ use tokio::sync::watch;
 use crate::auth::ApiKeys;
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::graph::Graph;
+use crate::graph::ShadowGraph;
 use crate::intent::IntentEngine;
 use crate::store::Store;
 
@@ -19,7 +19,7 @@ pub struct AppState(Arc<Inner>);
 struct Inner {
     config: Config,
     store: Store,
-    graph: Graph,
+    graph: ShadowGraph,
     intent: IntentEngine,
     clock: Clock,
     api_keys: ApiKeys,
@@ -34,7 +34,7 @@ impl AppState {
     pub fn new(
         config: Config,
         store: Store,
-        graph: Graph,
+        graph: ShadowGraph,
         intent: IntentEngine,
         clock: Clock,
         api_keys: ApiKeys,
@@ -63,7 +63,7 @@ impl AppState {
     }
 
     /// The relationship graph.
-    pub fn graph(&self) -> &Graph {
+    pub fn graph(&self) -> &ShadowGraph {
         &self.0.graph
     }
 

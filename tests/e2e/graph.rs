@@ -19,10 +19,8 @@ async fn check(
     server
         .operator
         .check(&CheckRequest {
-            subject: subject.parse().unwrap(),
-            relation: relation.to_owned(),
-            object: object.parse().unwrap(),
             at_least,
+            ..CheckRequest::new(subject.parse().unwrap(), relation, object.parse().unwrap())
         })
         .await
         .map(|r| r.allowed)
@@ -132,4 +130,208 @@ async fn authorize_checks_the_users_relation_to_the_resource() {
         (denied.decision, denied.code),
         (Verdict::Block, DecisionCode::GraphDenied)
     );
+}
+
+const MODEL: &str = "model
+  schema 1.1
+type user
+type group
+  relations
+    define member: [user, group#member]
+type folder
+  relations
+    define viewer: [user, group#member]
+type document
+  relations
+    define parent: [folder]
+    define owner: [user]
+    define editor: [user] or owner
+    define viewer: [user, user:*, group#member] or editor or viewer from parent
+";
+
+#[tokio::test]
+async fn a_model_gives_relations_their_meaning_and_survives_restarts() {
+    let mut server = Server::start().await;
+    let written = server.operator.write_model(MODEL).await.unwrap();
+    server
+        .operator
+        .write_tuples(&WriteTuples {
+            writes: tuples(&[
+                "document:plan#owner@user:ada",
+                "document:plan#parent@folder:q3",
+                "folder:q3#viewer@group:eng#member",
+                "group:eng#member@user:bob",
+            ]),
+            deletes: vec![],
+        })
+        .await
+        .unwrap();
+
+    // Computed relations, tuple-to-userset, usersets.
+    assert!(
+        check(&server, "user:ada", "viewer", "document:plan", None)
+            .await
+            .unwrap()
+    );
+    assert!(
+        check(&server, "user:ada", "editor", "document:plan", None)
+            .await
+            .unwrap()
+    );
+    assert!(
+        check(&server, "user:bob", "viewer", "document:plan", None)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !check(&server, "user:bob", "editor", "document:plan", None)
+            .await
+            .unwrap()
+    );
+
+    // Why: the path of tuples and rewrites that allowed it.
+    let explained = server
+        .operator
+        .check(&CheckRequest {
+            explain: true,
+            ..CheckRequest::new(
+                "user:bob".parse().unwrap(),
+                "viewer",
+                "document:plan".parse().unwrap(),
+            )
+        })
+        .await
+        .unwrap();
+    let why = explained.why.expect("an explanation").to_string();
+    assert!(why.contains("folder:q3"), "{why}");
+
+    let objects = server
+        .operator
+        .list_objects(&phantom_sdk::ListObjectsRequest {
+            subject: "user:bob".parse().unwrap(),
+            relation: "viewer".to_owned(),
+            object_type: "document".to_owned(),
+            at_least: None,
+            contextual_tuples: vec![],
+            context: None,
+            model_id: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(objects.objects, vec!["document:plan".to_owned()]);
+
+    let users = server
+        .operator
+        .list_users(&phantom_sdk::ListUsersRequest {
+            object: "document:plan".parse().unwrap(),
+            relation: "viewer".to_owned(),
+            user_filters: vec!["user".to_owned()],
+            at_least: None,
+            contextual_tuples: vec![],
+            context: None,
+            model_id: None,
+        })
+        .await
+        .unwrap();
+    let mut found = users.users.clone();
+    found.sort();
+    assert_eq!(found, vec!["user:ada".to_owned(), "user:bob".to_owned()]);
+
+    let tree = server
+        .operator
+        .expand(&phantom_sdk::ExpandRequest {
+            relation: "viewer".to_owned(),
+            object: "document:plan".parse().unwrap(),
+            at_least: None,
+            contextual_tuples: vec![],
+            model_id: None,
+        })
+        .await
+        .unwrap();
+    assert!(tree.tree.to_string().contains("parent"), "{}", tree.tree);
+
+    // A tuple the model does not allow is refused, naming why; nothing is
+    // written.
+    let revision = server.operator.health().await.unwrap()["graph_revision"].clone();
+    let refused = server
+        .operator
+        .write_tuples(&WriteTuples {
+            writes: tuples(&["document:plan#owner@group:eng#member"]),
+            deletes: vec![],
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (refused.status(), refused.code()),
+        (Some(400), Some("invalid_tuple"))
+    );
+    assert_eq!(
+        server.operator.health().await.unwrap()["graph_revision"],
+        revision
+    );
+
+    // The model and the tuples come back after a restart.
+    server.restart().await;
+    assert_eq!(
+        server.operator.model(None).await.unwrap().model_id,
+        written.model_id
+    );
+    assert!(
+        check(&server, "user:bob", "viewer", "document:plan", None)
+            .await
+            .unwrap()
+    );
+}
+
+#[tokio::test]
+async fn an_invalid_model_is_refused_with_its_line_and_column() {
+    let server = Server::start().await;
+    let broken = "model\n  schema 1.1\ntype user\ntype document\n  relations\n    define viewer: [user] or editor\n";
+    let err = server.operator.write_model(broken).await.unwrap_err();
+    assert_eq!(err.status(), Some(400));
+    let message = err.to_string();
+    assert!(message.contains("editor"), "{message}");
+
+    let syntax = "model\n  schema 1.1\ntype user\n  relations\n    define viewer [user]\n";
+    let err = server.operator.write_model(syntax).await.unwrap_err();
+    assert!(err.to_string().contains("line 5"), "{err}");
+    assert!(
+        server.operator.model(None).await.is_err(),
+        "nothing was written"
+    );
+}
+
+#[tokio::test]
+async fn authorize_uses_the_models_computed_relations() {
+    let server = Server::start().await;
+    server.operator.write_model(MODEL).await.unwrap();
+    server
+        .operator
+        .write_tuples(&WriteTuples {
+            writes: tuples(&["document:plan#owner@user:123"]),
+            deletes: vec![],
+        })
+        .await
+        .unwrap();
+    let token = server
+        .token(
+            "Summarize the quarterly plan document",
+            &["docs.*"],
+            None,
+            "10m",
+            None,
+        )
+        .await;
+    let agent = server.agent(&token);
+
+    let mut read = Action::new("read_document", serde_json::json!({"document": "plan"}));
+    read.scope = Some("docs.read".to_owned());
+    read.risk = Some(phantom_sdk::Risk {
+        read_only: Some(true),
+        ..phantom_sdk::Risk::default()
+    });
+    read.resource = Some("document:plan".to_owned());
+    // The owner is a viewer through the model, with no viewer tuple.
+    let allowed = agent.authorize(&read).await.unwrap();
+    assert_eq!(allowed.decision, Verdict::Allow, "{}", allowed.reason);
 }

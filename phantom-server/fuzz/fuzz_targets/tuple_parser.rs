@@ -1,0 +1,12 @@
+//! Fuzz target `tuple_parser`: `cargo +nightly fuzz run tuple_parser`, or on stable
+//! `cargo run --bin tuple_parser -- FILE...` to replay inputs.
+
+#![cfg_attr(fuzzing, no_main)]
+
+#[cfg(fuzzing)]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| phantom_server_fuzz::tuple_parser(data));
+
+#[cfg(not(fuzzing))]
+fn main() {
+    phantom_server_fuzz::replay(phantom_server_fuzz::tuple_parser);
+}

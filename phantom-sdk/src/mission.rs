@@ -5,6 +5,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::approval::Approval;
+use crate::provenance::Observation;
 use crate::time::{HumanDuration, Timestamp};
 
 /// `POST /v1/missions`.
@@ -81,6 +82,10 @@ pub struct RecordAction {
     /// How to undo it, if it can be undone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compensation: Option<Compensation>,
+    /// What it returned, fingerprinted: the values later calls may be
+    /// traced back to. Raw output never leaves the agent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observation: Option<Observation>,
 }
 
 /// Where a compensation is.

@@ -16,11 +16,12 @@ use std::collections::HashMap;
 use std::collections::VecDeque;
 use std::fmt;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 /// Who wrote the content a tool returned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
     /// The user's own data: their profile, calendar, files, their own account.
@@ -50,7 +51,9 @@ impl Source {
 
 /// What kind of value a fingerprint stands for; part of the hash input so a
 /// date and an amount with the same digits never collide.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ValueKind {
     /// An email address.
@@ -70,7 +73,7 @@ pub enum ValueKind {
 }
 
 /// A salted hash of one normalised value (32 hex characters).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(transparent)]
 pub struct Fingerprint(String);
 
@@ -88,7 +91,7 @@ impl fmt::Display for Fingerprint {
 }
 
 /// One value found in a tool output, fingerprinted.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 pub struct ObservedValue {
     /// What kind of value it is.
     pub kind: ValueKind,
@@ -101,7 +104,7 @@ pub struct ObservedValue {
 }
 
 /// What one tool call returned, as the SDK reports it to the mission.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Observation {
     /// The tool that produced the output.
     pub tool: String,

@@ -193,6 +193,18 @@ async fn decide(
         egress: risk.egress.unwrap_or(false),
         spend_usd: risk.spend_usd,
     });
+    // What the mission's tools returned, for tracing the arguments. Without
+    // it the engine still judges, only without provenance.
+    let ledger = match &token.mission_id {
+        Some(id) => match state.ledgers().ledger(state.store(), id).await {
+            Ok(ledger) => Some(ledger),
+            Err(e) => {
+                tracing::warn!(error = %e, "provenance ledger unavailable; judging without it");
+                None
+            }
+        },
+        None => None,
+    };
     let assessment = state
         .intent()
         .evaluate(&Proposal {
@@ -203,7 +215,7 @@ async fn decide(
             annotations: annotations.as_ref(),
             scopes: &token.scope,
             history,
-            provenance: None,
+            provenance: ledger.as_deref(),
         })
         .await;
     let score = Some(assessment.alignment_score);

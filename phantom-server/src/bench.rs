@@ -398,3 +398,177 @@ pub async fn check(options: CheckBench) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// What `phantom eval intent` runs.
+#[derive(Debug, Clone)]
+pub struct EvalRun {
+    /// The labelled cases.
+    pub cases: std::path::PathBuf,
+    /// A tool catalogue.
+    pub tools: Option<std::path::PathBuf>,
+    /// One JSON line per case and a summary line.
+    pub json: bool,
+    /// List the cases the engine got wrong.
+    pub explain: bool,
+    /// Embed missions before timing.
+    pub prime: bool,
+}
+
+/// Scores labelled cases with the engine `phantom serve` would build from
+/// `config`, and prints the report.
+///
+/// # Errors
+///
+/// A message if the engine cannot be built or the cases cannot be read.
+pub async fn eval_intent(config: &Config, run: &EvalRun) -> Result<(), String> {
+    use crate::intent::eval::{self, EvalOptions};
+    use crate::intent::{IntentEngine, Verdict};
+
+    phantom_sdk::ensure_tls_provider();
+    let engine =
+        IntentEngine::new(crate::server::intent_config(config)).map_err(|e| e.to_string())?;
+    eprintln!("intent engine: {}", engine.describe());
+
+    let mut options = EvalOptions {
+        prime_missions: run.prime,
+        ..EvalOptions::default()
+    };
+    if let Some(tools) = &run.tools {
+        options = options.with_tools_file(tools).map_err(|e| e.to_string())?;
+    }
+    let report = eval::run_file(&engine, &run.cases, &options)
+        .await
+        .map_err(|e| e.to_string())?;
+
+    if run.json {
+        for line in report.json_lines() {
+            println!("{line}");
+        }
+        return Ok(());
+    }
+    if run.explain {
+        // Every case the engine got wrong: a misaligned call let through, or
+        // an aligned one stopped.
+        for case in report
+            .cases
+            .iter()
+            .filter(|c| c.aligned != (c.decision == Verdict::Allow))
+        {
+            println!(
+                "{:<48} {:<10} {:<16} {:<8} {:.3} {}",
+                case.id,
+                if case.aligned {
+                    "aligned"
+                } else {
+                    "misaligned"
+                },
+                case.decision.as_str(),
+                case.tier.as_str(),
+                case.alignment_score,
+                case.reason
+            );
+        }
+        println!();
+    }
+    print!("{report}");
+    Ok(())
+}
+
+/// Options of `phantom bench judge`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct JudgeBench {
+    /// How long the mock judge takes to answer.
+    #[arg(long, default_value = "300ms")]
+    delay: phantom_sdk::HumanDuration,
+    /// The judge's time budget, as configured on the server.
+    #[arg(long, default_value = "400ms")]
+    budget: phantom_sdk::HumanDuration,
+    /// Calls to time (each a different question: no cache hits).
+    #[arg(long, default_value_t = 100)]
+    calls: usize,
+}
+
+/// Times intent decisions that escalate to the LLM judge, against a mock
+/// OpenAI-compatible endpoint served over real HTTP that answers after a
+/// set delay, and prints the latency percentiles.
+///
+/// # Errors
+///
+/// A message if the mock endpoint or the engine cannot start.
+pub async fn judge(options: JudgeBench) -> Result<(), String> {
+    use crate::intent::{IntentConfig, IntentEngine, JudgeConfig, Proposal, Tier};
+
+    let delay = options.delay.get();
+    let app = axum::Router::new().route(
+        "/v1/chat/completions",
+        axum::routing::post(move |axum::Json(request): axum::Json<serde_json::Value>| async move {
+            tokio::time::sleep(delay).await;
+            let answer = serde_json::json!({"aligned": true, "confidence": 0.9, "reason": "serves the mission"});
+            axum::Json(serde_json::json!({
+                "id": "chatcmpl-bench",
+                "object": "chat.completion",
+                "created": 1_700_000_000,
+                "model": request["model"],
+                "choices": [{
+                    "index": 0,
+                    "message": {"role": "assistant", "content": answer.to_string(), "refusal": null},
+                    "logprobs": null,
+                    "finish_reason": "stop"
+                }],
+                "usage": {"prompt_tokens": 120, "completion_tokens": 20, "total_tokens": 140}
+            }))
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| e.to_string())?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+
+    phantom_sdk::ensure_tls_provider();
+    let engine = IntentEngine::new(IntentConfig {
+        judge: Some(JudgeConfig {
+            base_url: format!("http://{addr}/v1"),
+            model: "mock-judge".to_owned(),
+            budget: options.budget.get(),
+            ..JudgeConfig::default()
+        }),
+        ..IntentConfig::default()
+    })
+    .map_err(|e| e.to_string())?;
+
+    // A write the mission neither clearly asks for nor rules out: the earlier
+    // tiers are unsure, so the judge is asked.
+    let mission = "Summarize the notes in /notes/q3-plan.md";
+    let mut latencies = Vec::with_capacity(options.calls);
+    let mut judged = 0usize;
+    for i in 0..options.calls.max(1) {
+        let args = serde_json::json!({"path": "/notes/q3-plan.md", "destination": format!("/archive/copy-{i}.md")});
+        let started = Instant::now();
+        let assessment = engine
+            .evaluate(&Proposal::new(mission, "move_file", &args))
+            .await;
+        latencies.push(started.elapsed().as_secs_f64() * 1000.0);
+        judged += usize::from(assessment.tier == Tier::Judge);
+    }
+    server.abort();
+
+    latencies.sort_by(f64::total_cmp);
+    println!(
+        "phantom bench judge: mock judge answering in {}, budget {}",
+        options.delay, options.budget
+    );
+    println!(
+        "{:>7} {:>8} {:>9} {:>9} {:>9}",
+        "calls", "judged", "p50 ms", "p99 ms", "max ms"
+    );
+    println!(
+        "{:>7} {:>8} {:>9.1} {:>9.1} {:>9.1}",
+        latencies.len(),
+        judged,
+        percentile(&latencies, 0.50),
+        percentile(&latencies, 0.99),
+        latencies.last().copied().unwrap_or(0.0)
+    );
+    Ok(())
+}

@@ -37,6 +37,53 @@ enum Command {
         #[command(subcommand)]
         what: ModelCommand,
     },
+    /// Measure the intent engine on labelled cases.
+    Eval {
+        #[command(subcommand)]
+        what: EvalCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum EvalCommand {
+    /// Score `{mission, action, label}` lines (the format of
+    /// datasets/agentdojo-travel/cases.jsonl) with the engine `phantom serve`
+    /// would build, and print the confusion matrix, block-or-hold rates and
+    /// latency per tier.
+    Intent {
+        /// The labelled cases, one JSON object a line.
+        #[arg(long)]
+        cases: PathBuf,
+        /// A tool catalogue (descriptions, read-only flags) for cases that
+        /// do not carry their own, e.g. datasets/agentdojo-travel/tools.json.
+        #[arg(long)]
+        tools: Option<PathBuf>,
+        /// One JSON line per case, then a summary line.
+        #[arg(long)]
+        json: bool,
+        /// Also list every case the engine got wrong, with its reason.
+        #[arg(long)]
+        explain: bool,
+        /// Embed each mission before timing its calls, as the server does
+        /// when a mission is created.
+        #[arg(long)]
+        prime: bool,
+        /// A TOML file of settings, as for `serve`.
+        #[arg(long, env = "PHANTOM_CONFIG")]
+        config: Option<PathBuf>,
+        #[command(flatten)]
+        overrides: Box<Overrides>,
+    },
+    /// Refit the semantic tier's calibration on labelled cases and print
+    /// the constants (they live in the engine's source).
+    Calibrate {
+        /// The labelled cases.
+        #[arg(long)]
+        cases: PathBuf,
+        /// MiniLM weights to fit for; the lexical fallback without them.
+        #[arg(long)]
+        model_dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -57,6 +104,8 @@ enum BenchCommand {
     Authorize(bench::AuthorizeBench),
     /// Graph check latency over loopback HTTP at a fixed request rate.
     Check(bench::CheckBench),
+    /// Intent decisions that ask the LLM judge, against a mock endpoint.
+    Judge(bench::JudgeBench),
 }
 
 /// Runs the command line.
@@ -88,9 +137,52 @@ pub fn main() -> ExitCode {
                 init_logging("warn");
                 bench::check(options).await
             }
+            Command::Bench {
+                what: BenchCommand::Judge(options),
+            } => {
+                init_logging("warn");
+                bench::judge(options).await
+            }
             Command::Model {
                 what: ModelCommand::Fetch { dir },
             } => fetch_model(dir).await,
+            Command::Eval {
+                what:
+                    EvalCommand::Intent {
+                        cases,
+                        tools,
+                        json,
+                        explain,
+                        prime,
+                        config,
+                        overrides,
+                    },
+            } => {
+                init_logging("warn");
+                let config =
+                    Config::resolve(config.as_deref(), *overrides).map_err(|e| e.to_string())?;
+                let run = bench::EvalRun {
+                    cases,
+                    tools,
+                    json,
+                    explain,
+                    prime,
+                };
+                bench::eval_intent(&config, &run).await
+            }
+            Command::Eval {
+                what: EvalCommand::Calibrate { cases, model_dir },
+            } => {
+                let constants = crate::intent::calibration::fit_file_with(
+                    &cases,
+                    model_dir.as_deref(),
+                    crate::intent::calibration::FIT_L2,
+                    crate::intent::calibration::FIT_STEPS,
+                )
+                .map_err(|e| e.to_string())?;
+                println!("{constants}");
+                Ok(())
+            }
         }
     });
     match result {

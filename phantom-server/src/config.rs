@@ -58,6 +58,19 @@ pub enum ClockMode {
     Manual,
 }
 
+/// What an authorize call decides when the LLM judge is late or talks
+/// nonsense.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum JudgeFailure {
+    /// State-changing calls are blocked; reads follow the earlier tiers.
+    Closed,
+    /// State-changing calls wait for a human.
+    Hold,
+    /// The earlier tiers' evidence decides alone.
+    Open,
+}
+
 /// The effective configuration.
 #[derive(Debug, Clone, Serialize)]
 pub struct Config {
@@ -90,6 +103,8 @@ pub struct Config {
     pub judge_api_key: Option<Redacted>,
     /// Time the judge may take before the built-in score stands.
     pub judge_budget: HumanDuration,
+    /// What a late or malformed judge answer leads to.
+    pub judge_on_failure: JudgeFailure,
     /// Where the clock comes from.
     pub clock: ClockMode,
     /// Directory of the all-MiniLM-L6-v2 weights for the intent engine's
@@ -115,6 +130,7 @@ impl Default for Config {
             judge_model: "gpt-4o-mini".to_owned(),
             judge_api_key: None,
             judge_budget: Duration::from_millis(400).into(),
+            judge_on_failure: JudgeFailure::Closed,
             clock: ClockMode::System,
             model_dir: None,
         }
@@ -165,6 +181,9 @@ pub struct Overrides {
     /// Time budget of the judge [default: 400ms].
     #[arg(long, env = "PHANTOM_JUDGE_BUDGET")]
     pub judge_budget: Option<HumanDuration>,
+    /// When the judge fails: closed, hold or open [default: closed].
+    #[arg(long, env = "PHANTOM_JUDGE_ON_FAILURE", value_enum)]
+    pub judge_on_failure: Option<JudgeFailure>,
     /// Clock source; `manual` is for tests only [default: system].
     #[arg(long, env = "PHANTOM_CLOCK", value_enum)]
     pub clock: Option<ClockMode>,
@@ -242,6 +261,7 @@ impl Config {
             intent_block_below,
             judge_model,
             judge_budget,
+            judge_on_failure,
             clock
         );
         if o.api_key.is_some() {

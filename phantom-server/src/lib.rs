@@ -34,6 +34,7 @@ pub mod extract;
 pub mod graph;
 pub mod intent;
 pub mod missions;
+pub mod provenance;
 mod routes;
 pub mod secrets;
 pub mod server;

@@ -16,6 +16,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use crate::approvals;
 use crate::audit::{self, AuditEntry};
 use crate::error::ApiError;
+use crate::provenance;
 use crate::store::StoreError;
 
 /// A mission as stored.
@@ -354,6 +355,9 @@ pub fn record_action(
     ])?;
     conn.prepare_cached("UPDATE decisions SET recorded = 1 WHERE action_id = ?1")?
         .execute([&action.action_id])?;
+    if let Some(observation) = &action.observation {
+        provenance::store(conn, mission_id, observation, now_ms)?;
+    }
 
     if status == Some(CompensationStatus::Due) && mission.state != MissionState::Compensating {
         set_state(

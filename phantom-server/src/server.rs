@@ -13,10 +13,10 @@ use tokio::task::JoinHandle;
 use crate::approvals;
 use crate::auth::{ApiKeys, FirstKey};
 use crate::clock::Clock;
-use crate::config::Config;
+use crate::config::{Config, JudgeFailure};
 use crate::error::ApiError;
 use crate::graph::ShadowGraph;
-use crate::intent::{IntentConfig, IntentEngine, JudgeConfig, Thresholds};
+use crate::intent::{FailMode, IntentConfig, IntentEngine, JudgeConfig, Thresholds};
 use crate::missions::{self, Ending, MissionError};
 use crate::routes;
 use crate::state::AppState;
@@ -179,7 +179,8 @@ pub async fn start(config: Config, handle_signals: bool) -> Result<RunningServer
     })
 }
 
-fn intent_config(config: &Config) -> IntentConfig {
+/// The intent engine's configuration, from the server's.
+pub fn intent_config(config: &Config) -> IntentConfig {
     let defaults = IntentConfig::default();
     IntentConfig {
         judge: config.judge_base_url.as_ref().map(|base_url| JudgeConfig {
@@ -187,6 +188,11 @@ fn intent_config(config: &Config) -> IntentConfig {
             model: config.judge_model.clone(),
             api_key: config.judge_api_key.as_ref().map(|k| k.expose().to_owned()),
             budget: config.judge_budget.get(),
+            on_failure: match config.judge_on_failure {
+                JudgeFailure::Closed => FailMode::Closed,
+                JudgeFailure::Hold => FailMode::Hold,
+                JudgeFailure::Open => FailMode::Open,
+            },
             ..JudgeConfig::default()
         }),
         thresholds: Thresholds {

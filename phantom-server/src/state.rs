@@ -10,6 +10,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::graph::ShadowGraph;
 use crate::intent::IntentEngine;
+use crate::provenance::Ledgers;
 use crate::store::Store;
 
 /// The server's shared state; cheap to clone.
@@ -23,6 +24,7 @@ struct Inner {
     intent: IntentEngine,
     clock: Clock,
     api_keys: ApiKeys,
+    ledgers: Ledgers,
     // Bumped after every change that may settle an approval, so long polls
     // wake and look again.
     approvals_changed: watch::Sender<u64>,
@@ -47,6 +49,7 @@ impl AppState {
             intent,
             clock,
             api_keys,
+            ledgers: Ledgers::default(),
             approvals_changed: watch::Sender::new(0),
             metrics,
         }))
@@ -82,9 +85,24 @@ impl AppState {
         &self.0.api_keys
     }
 
+    /// The missions' provenance ledgers.
+    pub fn ledgers(&self) -> &Ledgers {
+        &self.0.ledgers
+    }
+
     /// The Prometheus renderer, when this process installed the recorder.
     pub fn metrics(&self) -> Option<&PrometheusHandle> {
         self.0.metrics.as_ref()
+    }
+
+    /// Embeds a mission's intent ahead of its first call, off the request
+    /// path: the intent engine's semantic tier is then fast from the start.
+    pub fn prime_intent(&self, intent: &str) {
+        let state = self.clone();
+        let intent = intent.to_owned();
+        drop(tokio::task::spawn_blocking(move || {
+            state.intent().prime(&intent)
+        }));
     }
 
     /// Wakes everyone waiting on an approval.

@@ -39,4 +39,4 @@ mod tool;
 
 pub use agent::{Agent, AgentError, LlmConfig, Step, StepOutcome, Transcript};
 pub use set::ToolSet;
-pub use tool::{CallDetails, Declaration, OutputSource, Tool, ToolError};
+pub use tool::{CallDetails, Declaration, Tool, ToolError};

@@ -7,6 +7,7 @@ use std::task::{Context, Poll};
 use async_openai::types::chat::{ChatCompletionTool, ChatCompletionTools, FunctionObject};
 use futures::FutureExt;
 use futures::future::BoxFuture;
+use phantom_sdk::provenance::Source;
 use phantom_sdk::{Action, ToolCall, ToolOutput};
 use tower::Service;
 
@@ -17,6 +18,7 @@ use crate::tool::{self, Tool, ToolError};
 trait ErasedTool: Send + Sync {
     fn definition(&self) -> FunctionObject;
     fn action(&self, args: serde_json::Value) -> Result<Action, ToolError>;
+    fn source(&self) -> Option<Source>;
     fn call(&self, args: serde_json::Value) -> BoxFuture<'static, Result<ToolOutput, ToolError>>;
 }
 
@@ -65,6 +67,10 @@ impl<T: Tool> ErasedTool for Erased<T> {
                 args
             },
         })
+    }
+
+    fn source(&self) -> Option<Source> {
+        self.0.declaration().output
     }
 
     fn call(&self, args: serde_json::Value) -> BoxFuture<'static, Result<ToolOutput, ToolError>> {
@@ -139,6 +145,7 @@ impl ToolSet {
         Ok(ToolCall {
             call_id,
             action: tool.action(args)?,
+            source: tool.source(),
         })
     }
 }

@@ -3,6 +3,7 @@
 
 use std::future::Future;
 
+use phantom_sdk::provenance::Source;
 use phantom_sdk::{Risk, ToolOutput};
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
@@ -26,19 +27,6 @@ pub enum ToolError {
     Failed(String),
 }
 
-/// Whose content a tool's output carries. Phantom traces where a later
-/// call's arguments come from: a value first seen in third-party content (a
-/// review, a web page, someone else's email) must not steer a payment or an
-/// email on its own.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum OutputSource {
-    /// Content anyone could have written. The safe assumption.
-    #[default]
-    ThirdParty,
-    /// The user's own data: their profile, calendar, files, sent mail.
-    User,
-}
-
 /// What a tool declares about every call of it.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Declaration {
@@ -51,8 +39,12 @@ pub struct Declaration {
     pub destructive: bool,
     /// Calls send or share data outside.
     pub egress: bool,
-    /// Whose content the output carries.
-    pub output: OutputSource,
+    /// Whose content the output carries. Phantom traces where a later
+    /// call's arguments come from: a value first seen in third-party content
+    /// (a review, a web page, someone else's email) must not steer a payment
+    /// or an email on its own. Inferred from the tool's name when absent,
+    /// conservatively.
+    pub output: Option<Source>,
 }
 
 impl Declaration {
@@ -87,7 +79,7 @@ impl Declaration {
 
     /// The same, with output that is the user's own data.
     pub fn user_data(mut self) -> Self {
-        self.output = OutputSource::User;
+        self.output = Some(Source::User);
         self
     }
 }

@@ -39,6 +39,7 @@ async fn tokens_missions_approvals_and_audit_survive_restarts_and_crashes() {
                     name: "noop".to_owned(),
                     args: serde_json::json!({}),
                 }),
+                observation: None,
             },
         )
         .await

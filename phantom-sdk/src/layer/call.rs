@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::authorize::{Action, Decision};
 use crate::mission::Compensation;
+use crate::provenance::Source;
 
 /// One tool call an agent wants to make, with what the tool declares about
 /// itself (scope, resource, risk, description) already filled in.
@@ -13,6 +14,9 @@ pub struct ToolCall {
     pub call_id: Option<String>,
     /// The tool, its arguments and its declarations.
     pub action: Action,
+    /// Whose content the tool returns, as the tool declares it; inferred
+    /// from the tool's name (conservatively: third party) when absent.
+    pub source: Option<Source>,
 }
 
 impl ToolCall {
@@ -21,6 +25,7 @@ impl ToolCall {
         Self {
             call_id: None,
             action: Action::new(tool, args),
+            source: None,
         }
     }
 }

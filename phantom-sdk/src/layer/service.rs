@@ -15,6 +15,7 @@ use crate::authorize::{AuthorizeRequest, Decision, DecisionCode, Verdict};
 use crate::client::PhantomClient;
 use crate::error::Error;
 use crate::mission::RecordAction;
+use crate::provenance::Fingerprinter;
 
 /// How often recording an executed action is tried before giving up: the
 /// action already happened, so losing its compensation is worth a retry.
@@ -225,10 +226,15 @@ async fn record(
     call: &ToolCall,
     output: ToolOutput,
 ) -> Result<ToolOutcome, LayerError> {
+    // The output's values, fingerprinted with the mission's salt, so the
+    // server can later tell where an argument came from.
+    let observation =
+        Fingerprinter::new(mission_id).observe(&call.action.tool, call.source, &output.content);
     let record = RecordAction {
         action_id: decision.action_id.clone(),
         tool: call.action.tool.clone(),
         compensation: output.compensation.clone(),
+        observation: Some(observation),
     };
 
     let mut attempt = 1;

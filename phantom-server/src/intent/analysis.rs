@@ -36,6 +36,10 @@ pub struct MissionProfile {
     pub templates: Vec<Vec<String>>,
     /// Sensitive classes the mission itself is about.
     pub sensitive: HashSet<SensitiveClass>,
+    /// Stems the mission only ever uses declined: negated ("don't book")
+    /// or kept for the user ("I'll book a room later"). They do not ask the
+    /// agent for anything.
+    pub declined: HashSet<String>,
 }
 
 impl MissionProfile {
@@ -86,7 +90,14 @@ impl MissionProfile {
             relative_time,
             templates,
             sensitive: sensitive_classes(mission).into_iter().collect(),
+            declined: declined_stems(mission),
         }
+    }
+
+    /// Whether the mission asks for what `word_stem` names: it says it, and
+    /// not only negated or as something the user will do.
+    pub fn asks(&self, word_stem: &str) -> bool {
+        self.stems.contains(word_stem) && !self.declined.contains(word_stem)
     }
 
     /// Whether the mission states this phrase (normalised, on word boundaries).
@@ -97,8 +108,15 @@ impl MissionProfile {
 
     /// Whether a value's distinctive words all appear in the mission.
     pub fn covers(&self, value: &str) -> bool {
+        // Numbers ("8-pack", "0303") and file extensions say nothing about which
+        // object is meant.
+        const EXTENSIONS: &[&str] = &[
+            "txt", "md", "pdf", "doc", "docx", "xls", "xlsx", "csv", "json", "ppt", "pptx", "rs",
+            "py", "js", "ts", "html", "png", "jpg", "jpeg", "zip", "yaml", "yml", "toml",
+        ];
         let distinctive: Vec<String> = words(value)
             .into_iter()
+            .filter(|w| !w.chars().all(|c| c.is_ascii_digit()) && !EXTENSIONS.contains(&w.as_str()))
             .filter(|w| !is_stop_word(w) && concept(w).is_none())
             .map(|w| stem(&w))
             .collect();
@@ -266,6 +284,20 @@ impl ChangeKind {
         }
     }
 
+    /// A one-word name, for policies (`context.kind`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ChangeKind::Book => "booking",
+            ChangeKind::Schedule => "schedule",
+            ChangeKind::Message => "message",
+            ChangeKind::Pay => "payment",
+            ChangeKind::Delete => "deletion",
+            ChangeKind::Modify => "modification",
+            ChangeKind::Create => "creation",
+            ChangeKind::Share => "sharing",
+        }
+    }
+
     /// Words in a mission that ask for this kind of change.
     fn mission_triggers(self) -> &'static [&'static str] {
         match self {
@@ -402,7 +434,7 @@ const GENERIC_OBJECTS: &[&str] = &[
 /// The verbs of a tool name mapped to the change they make.
 fn verb_kind(word: &str) -> Option<ChangeKind> {
     let kind = match word {
-        "reserve" | "book" => ChangeKind::Book,
+        "reserve" | "book" | "rent" | "hire" => ChangeKind::Book,
         "schedule" | "invite" | "reschedule" => ChangeKind::Schedule,
         "send" | "email" | "mail" | "reply" | "forward" | "notify" | "message" | "post"
         | "tweet" | "dm" | "text" | "publish" | "submit" | "contact" => ChangeKind::Message,
@@ -433,6 +465,8 @@ pub struct ToolProfile {
     pub object_concepts: Vec<&'static str>,
     /// Object words without a concept group, stemmed.
     pub object_stems: Vec<String>,
+    /// The name says it acts on everything ("delete_all_events").
+    pub bulk: bool,
 }
 
 impl ToolProfile {
@@ -441,18 +475,23 @@ impl ToolProfile {
         let name_words = words(proposal.tool);
         let description = proposal.description.unwrap_or_default().to_lowercase();
 
+        // The first verb of the name decides ("read_email" reads, "send_email"
+        // sends); later words are objects even when they could be verbs.
         let mut kind = None;
         let mut has_read_verb = false;
         let mut object_concepts = Vec::new();
         let mut object_stems = Vec::new();
         for w in &name_words {
-            if let Some(k) = verb_kind(w) {
-                kind = kind.or(Some(k));
-                continue;
-            }
-            if READ_VERBS.contains(&w.as_str()) {
-                has_read_verb = true;
-                continue;
+            let undecided = kind.is_none() && !has_read_verb;
+            if undecided {
+                if let Some(k) = verb_kind(w) {
+                    kind = Some(k);
+                    continue;
+                }
+                if READ_VERBS.contains(&w.as_str()) {
+                    has_read_verb = true;
+                    continue;
+                }
             }
             if is_stop_word(w) || GENERIC_OBJECTS.contains(&w.as_str()) {
                 continue;
@@ -463,6 +502,9 @@ impl ToolProfile {
                 None => object_stems.push(stem(w)),
             }
         }
+        let bulk = name_words
+            .iter()
+            .any(|w| matches!(w.as_str(), "all" | "every" | "bulk" | "everything"));
 
         // Money objects turn "send" into a payment; calendar objects turn "create" into scheduling.
         if object_concepts.contains(&"money")
@@ -510,6 +552,7 @@ impl ToolProfile {
             }
             None => {
                 let op = match kind {
+                    None if has_read_verb => Operation::Read,
                     Some(ChangeKind::Pay) => Operation::Pay,
                     Some(ChangeKind::Message | ChangeKind::Share) => Operation::Send,
                     Some(ChangeKind::Delete) => Operation::Delete,
@@ -556,19 +599,29 @@ impl ToolProfile {
             kind,
             object_concepts,
             object_stems,
+            bulk,
         }
     }
 
     /// Whether the mission asks for this kind of change to this kind of object.
     pub fn requested_by(&self, mission: &MissionProfile) -> bool {
         let Some(kind) = self.kind else { return true };
-        let triggered = kind.mission_triggers().iter().any(|t| {
-            if t.contains(' ') {
-                contains_phrase(&mission.normalised, t)
-            } else {
-                mission.stems.contains(&stem(t))
-            }
-        });
+        // Creating and changing are both plain writes: a mission that says
+        // "fix" asks for files to be written, one that says "add" for changes.
+        let kinds: &[ChangeKind] = match kind {
+            ChangeKind::Create | ChangeKind::Modify => &[ChangeKind::Create, ChangeKind::Modify],
+            _ => std::slice::from_ref(&kind),
+        };
+        let triggered = kinds
+            .iter()
+            .flat_map(|k| k.mission_triggers().iter())
+            .any(|t| {
+                if t.contains(' ') {
+                    contains_phrase(&mission.normalised, t)
+                } else {
+                    mission.asks(&stem(t))
+                }
+            });
 
         // The object must be in the mission too: "book a table" does not ask
         // for a hotel. Objects the kind itself implies (a calendar for
@@ -584,8 +637,14 @@ impl ToolProfile {
             .iter()
             .filter(|c| !implied.contains(c))
             .collect();
-        let object_ok =
-            objects.is_empty() || objects.iter().any(|c| mission.concepts.contains(**c));
+        let object_ok = if objects.is_empty() {
+            // No known object group: the name's other words ("thermostat") must appear.
+            self.object_stems.is_empty()
+                || !self.object_concepts.is_empty()
+                || self.object_stems.iter().any(|s| mission.stems.contains(s))
+        } else {
+            objects.iter().any(|c| mission.concepts.contains(**c))
+        };
         triggered && object_ok
     }
 
@@ -617,12 +676,19 @@ pub fn slot_role(name: &str, value: &Value) -> SlotRole {
             .any(|k| n == *k || n.ends_with(&format!("_{k}")) || n.starts_with(&format!("{k}_")))
     };
 
+    // "to" and "from" are also places and dates: only contacts make them recipients.
+    let contact_like = leaf_texts(value).iter().any(|t| {
+        let t = t.trim();
+        provenance::normalise_email(t).is_some()
+            || provenance::normalise_phone(t).is_some()
+            || t.starts_with('@')
+    });
+    if has(&["to", "cc", "bcc"]) && contact_like {
+        return SlotRole::Recipient;
+    }
     if has(&[
-        "to",
         "recipient",
         "recipients",
-        "cc",
-        "bcc",
         "participants",
         "attendees",
         "invitees",
@@ -794,8 +860,19 @@ pub fn leaf_texts(value: &Value) -> Vec<String> {
 pub fn sensitive_classes(text: &str) -> Vec<SensitiveClass> {
     let lower = text.to_lowercase();
     let ws = words(&lower);
-    let joined = format!(" {} ", ws.join(" "));
-    let has_word = |list: &[&str]| list.iter().any(|k| joined.contains(&format!(" {k} ")));
+    // Every run of one to three words, so each keyword is one set lookup:
+    // this runs for the mission and every argument of every call.
+    let mut grams: HashSet<String> = HashSet::with_capacity(ws.len() * 3);
+    for i in 0..ws.len() {
+        grams.insert(ws[i].clone());
+        if i + 1 < ws.len() {
+            grams.insert(format!("{} {}", ws[i], ws[i + 1]));
+        }
+        if i + 2 < ws.len() {
+            grams.insert(format!("{} {} {}", ws[i], ws[i + 1], ws[i + 2]));
+        }
+    }
+    let has_word = |list: &[&str]| list.iter().any(|k| grams.contains(*k));
 
     let mut out = Vec::new();
     if has_word(&[
@@ -1002,8 +1079,11 @@ impl Facts {
                     location: &str,
                     sensitive: &mut Vec<(SensitiveClass, String, bool)>| {
             if !sensitive.iter().any(|(c, _, _)| *c == class) {
+                // Identity documents are personal details too: a mission about a
+                // passport may read the user's profile.
                 let needed = mission.sensitive.contains(&class)
-                    || (class == SensitiveClass::Personal && !mission.sensitive.is_empty());
+                    || (class == SensitiveClass::Personal
+                        && mission.sensitive.contains(&SensitiveClass::Identity));
                 sensitive.push((class, location.to_owned(), needed));
             }
         };
@@ -1172,6 +1252,64 @@ impl Facts {
     }
 }
 
+/// How many words before a verb a negation or a first-person future still
+/// governs it: "don't book", "I'll probably book", "no need to book".
+const DECLINE_WINDOW: usize = 3;
+
+/// Stems every use of which, in the mission, is negated or announced as the
+/// user's own doing. Clause by clause (sentences and semicolons), a word is
+/// declined when one of the few words before it negates it (`not`, `never`,
+/// `no`, `don't`) or makes the user its subject in the future (`I'll`,
+/// `I will`, `we'll`, `I'm going to`) without asking for it (`I will need
+/// you to book` still asks). A word used declined in one place
+/// and plainly in another is not declined.
+fn declined_stems(mission: &str) -> HashSet<String> {
+    let mut declined = HashSet::new();
+    let mut plain = HashSet::new();
+    for clause in mission.split(['.', '!', '?', ';', '\n']) {
+        let tokens = words(clause);
+        for (i, word) in tokens.iter().enumerate() {
+            if is_stop_word(word) {
+                continue;
+            }
+            let before = &tokens[i.saturating_sub(DECLINE_WINDOW)..i];
+            // `words` keeps the first half of a contraction ("don't" is
+            // "don", "I'll" is "i", "ll"; "I'm going to" is "i", "going").
+            let negated = before.iter().any(|w| {
+                matches!(
+                    w.as_str(),
+                    "not"
+                        | "never"
+                        | "no"
+                        | "nothing"
+                        | "don"
+                        | "doesn"
+                        | "didn"
+                        | "won"
+                        | "shouldn"
+                )
+            });
+            let by_user = before.windows(2).any(|pair| {
+                matches!(pair[0].as_str(), "i" | "we")
+                    && matches!(
+                        pair[1].as_str(),
+                        "ll" | "will" | "shall" | "going" | "am" | "are"
+                    )
+            }) && !before
+                .iter()
+                .any(|w| matches!(w.as_str(), "want" | "like" | "need" | "you" | "would"));
+            let stem = stem(word);
+            if negated || by_user {
+                declined.insert(stem);
+            } else {
+                plain.insert(stem);
+            }
+        }
+    }
+    declined.retain(|s| !plain.contains(s));
+    declined
+}
+
 /// Month and day of an ISO date or date-time text.
 fn iso_month_day(text: &str) -> Option<(u32, u32)> {
     let date = provenance::normalise_date(text.trim())?;
@@ -1328,21 +1466,24 @@ fn scope_denied(scopes: &[String], operation: Operation, tool: &str) -> bool {
 /// Content words of the proposal's action: tool name, description, argument
 /// names and values. Used by the lexical scorer and the judge prompt.
 pub fn action_text(proposal: &Proposal<'_>) -> String {
+    // Kept short on purpose: MiniLM's cost grows with every token and what
+    // the call is about shows in its first words. The judge sees everything.
+    const DESCRIPTION_CHARS: usize = 120;
+    const ARGUMENT_CHARS: usize = 80;
+    const TOTAL_CHARS: usize = 320;
+
     let mut text = words(proposal.tool).join(" ");
     if let Some(description) = proposal.description {
         text.push_str(". ");
-        text.push_str(description);
+        text.extend(description.chars().take(DESCRIPTION_CHARS));
     }
     for (name, value) in arg_entries(proposal.args) {
         text.push_str(". ");
         text.push_str(&name.replace('_', " "));
         text.push_str(": ");
-        let values = leaf_texts(value).join(", ");
-        // Long free text says little about intent and costs tokens.
-        let cut: String = values.chars().take(240).collect();
-        text.push_str(&cut);
+        text.extend(leaf_texts(value).join(", ").chars().take(ARGUMENT_CHARS));
     }
-    text
+    text.chars().take(TOTAL_CHARS).collect()
 }
 
 /// Content stems of the action, for overlap scoring.
@@ -1407,6 +1548,31 @@ mod tests {
         assert!(tool.requested_by(&MissionProfile::new("Please book me a hotel in Rome")));
         assert!(!tool.requested_by(&MissionProfile::new("Remind me to book a table for dinner")));
         assert!(!tool.requested_by(&MissionProfile::new("Find the best hotel in Rome")));
+    }
+
+    #[test]
+    fn declined_verbs_ask_for_nothing() {
+        let args = json!({"hotel": "X"});
+        let p = Proposal::new("m", "reserve_hotel", &args);
+        let tool = ToolProfile::new(&p);
+        for declined in [
+            "Compare hotel prices in Rome. I'll book a room myself later.",
+            "Check the hotel reviews in Rome, but don't book anything yet.",
+            "List hotels in Rome; no need to book a room.",
+            "We will book the hotel ourselves; just find the address.",
+        ] {
+            assert!(
+                !tool.requested_by(&MissionProfile::new(declined)),
+                "{declined}"
+            );
+        }
+        for asked in [
+            "I want to book a hotel in Rome for three nights.",
+            "I'd like you to book the cheapest hotel in Rome.",
+            "Don't pick anything above $200. Book the best rated hotel in Rome.",
+        ] {
+            assert!(tool.requested_by(&MissionProfile::new(asked)), "{asked}");
+        }
     }
 
     #[test]

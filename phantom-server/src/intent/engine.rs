@@ -38,6 +38,8 @@ pub struct IntentEngine {
     embedder: Arc<dyn Embedder>,
     semantic_note: String,
     missions: Arc<MissionCache>,
+    // Lexical mission vectors for the score tier 1 reports when it decides.
+    lexical_missions: MissionCache,
     judge: Option<Judge>,
 }
 
@@ -98,6 +100,7 @@ impl IntentEngine {
 
         let judge = config.judge.clone().map(Judge::new).transpose()?;
         let missions = Arc::new(MissionCache::new(config.mission_cache));
+        let lexical_missions = MissionCache::new(config.mission_cache);
 
         Ok(Self {
             config,
@@ -105,6 +108,7 @@ impl IntentEngine {
             embedder,
             semantic_note,
             missions,
+            lexical_missions,
             judge,
         })
     }
@@ -136,6 +140,19 @@ impl IntentEngine {
             None => "judge: off".to_owned(),
         };
         format!("{policy}; {}; {judge}", self.semantic_note)
+    }
+
+    /// Embeds a mission ahead of its first call and keeps it in the mission
+    /// cache, so that call pays only for embedding the action.
+    ///
+    /// Blocking CPU work (tens to a couple of hundred milliseconds for a long
+    /// mission with MiniLM): call it from `spawn_blocking` when a mission is
+    /// created or a token is issued. A failure only means the first call
+    /// embeds the mission itself.
+    pub fn prime(&self, mission: &str) {
+        if let Err(e) = self.missions.get_or_embed(self.embedder.as_ref(), mission) {
+            tracing::debug!(target: "phantom::decision", error = %e, "mission embedding failed; the first call will retry");
+        }
     }
 
     /// The name of the embedder in use (`all-MiniLM-L6-v2` or `lexical`).
@@ -346,7 +363,8 @@ impl IntentEngine {
     fn cheap_cosine(&self, proposal: &Proposal<'_>) -> f64 {
         let lexical = Lexical;
         match (
-            lexical.embed(proposal.mission),
+            self.lexical_missions
+                .get_or_embed(&lexical, proposal.mission),
             lexical.embed(&action_text(proposal)),
         ) {
             (Ok(a), Ok(b)) => cosine(&a, &b),
@@ -469,7 +487,7 @@ fn policy_reason(rule: &RuleMatch, facts: &Facts, tool: &str) -> String {
         "sensitive-egress" | "sensitive-unneeded" | "personal-unneeded" if !classes.is_empty() => {
             format!(" ({} data, via {tool})", classes.join(", "))
         }
-        "unrequested-change" => match facts.tool.kind {
+        "unrequested-change" | "unrequested-entry" | "unrequested-write" => match facts.tool.kind {
             Some(kind) => format!(" ({} via {tool})", kind.describe()),
             None => format!(" ({tool})"),
         },

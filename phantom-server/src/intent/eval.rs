@@ -38,6 +38,10 @@ pub struct EvalOptions {
     pub tools: HashMap<String, ToolInfo>,
     /// Keep each case's full assessment in the report (for debugging).
     pub keep_assessments: bool,
+    /// Embed every mission before timing any call, as the server does when a
+    /// mission is created ([`IntentEngine::prime`]). Off: the first call of
+    /// each mission also pays for embedding the mission.
+    pub prime_missions: bool,
 }
 
 impl EvalOptions {
@@ -229,8 +233,14 @@ pub async fn run(
     input: impl BufRead,
     options: &EvalOptions,
 ) -> Result<EvalReport, IntentError> {
+    let cases = read_cases(input, options)?;
+    if options.prime_missions {
+        for case in &cases {
+            engine.prime(&case.mission);
+        }
+    }
     let mut results = Vec::new();
-    for case in read_cases(input, options)? {
+    for case in cases {
         let assessment = engine.evaluate(&case.proposal()).await;
 
         let state_changing = match case.annotations.as_ref() {

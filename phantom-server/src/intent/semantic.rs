@@ -98,17 +98,16 @@ pub fn normalise(vector: &mut [f32]) {
     }
 }
 
-/// Cached embeddings by mission text, and the texts in insertion order
-/// (oldest evicted first).
-type Entries = (HashMap<String, Vec<f32>>, VecDeque<String>);
-
 /// A bounded memory of mission embeddings: a mission is embedded once, not
 /// once per call.
 #[derive(Debug)]
 pub struct MissionCache {
     capacity: usize,
-    inner: Mutex<Entries>,
+    inner: Mutex<CacheSlots>,
 }
+
+/// Embeddings by mission text, and the order they were added (oldest first).
+type CacheSlots = (HashMap<String, Vec<f32>>, VecDeque<String>);
 
 impl MissionCache {
     /// A cache holding at most `capacity` missions (0 disables it).

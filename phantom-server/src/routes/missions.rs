@@ -101,6 +101,7 @@ async fn create(
         ));
     }
 
+    state.prime_intent(&intent);
     let now_ms = state.clock().now_ms();
     let mission = MissionRow {
         id: secrets::new_id("msn"),
@@ -163,7 +164,12 @@ async fn record_action(
             "a compensation's `name` must be 1 to 128 characters",
         ));
     }
+    if let Some(observation) = &action.observation {
+        crate::provenance::validate(observation)?;
+    }
     let now_ms = state.clock().now_ms();
+    let observation = action.observation.clone();
+    let mission_id = path.id.clone();
     let record = state
         .store()
         .write(move |conn| -> Result<_, MissionError> {
@@ -171,6 +177,9 @@ async fn record_action(
             missions::record(conn, &path.id)
         })
         .await?;
+    if let Some(observation) = observation {
+        state.ledgers().recorded(&mission_id, observation);
+    }
     Ok(Json(record))
 }
 

@@ -179,6 +179,9 @@ async fn issue(
         })
         .await?;
 
+    if !token.intent.is_empty() {
+        state.prime_intent(&token.intent);
+    }
     tracing::debug!(token_id = %token.id, agent = %token.agent, "ghost token issued");
     Ok(Created(IssuedToken {
         token: secret.expose().to_owned(),

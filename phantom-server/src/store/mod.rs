@@ -24,7 +24,11 @@ use tokio::sync::oneshot;
 
 /// The schema, applied in order; `PRAGMA user_version` records how many
 /// steps a database has had.
-const MIGRATIONS: &[&str] = &[include_str!("schema_v1.sql"), include_str!("schema_v2.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("schema_v1.sql"),
+    include_str!("schema_v2.sql"),
+    include_str!("schema_v3.sql"),
+];
 
 /// At most this many queued jobs share one transaction: enough to amortise
 /// the fsync, few enough to bound the latency of the first job.

@@ -1,6 +1,11 @@
 //! The concept paper's examples and the engine's contract, end to end
 //! through the public API (tiers 1 and 2, no judge).
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers: a failure should stop the test"
+)]
+
 use phantom_sdk::provenance::{ProvenanceLedger, Source};
 use phantom_server::intent::{
     Assessment, IntentConfig, IntentEngine, Proposal, Signal, Tier, ToolAnnotations, Verdict,
@@ -249,4 +254,17 @@ async fn assessment_wire_format() {
             .is_some_and(|s| s.iter().all(|x| x["signal"].is_string()))
     );
     assert!(e.describe().contains("semantic tier: lexical fallback"));
+}
+
+#[test]
+fn engine_and_its_future_can_be_shared_across_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>(_: &T) {}
+    send_sync::<IntentEngine>();
+
+    let e = engine();
+    let args = json!({});
+    let proposal = Proposal::new("m", "t", &args);
+    let future = e.evaluate(&proposal);
+    send(&future);
 }

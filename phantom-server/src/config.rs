@@ -121,7 +121,9 @@ impl Default for Config {
             data_dir: PathBuf::from("phantom-data"),
             api_key: None,
             log: "info".to_owned(),
-            max_body_bytes: 64 * 1024,
+            // Room for a full write (1000 tuples in their longer, field-by-field
+            // form), and no more.
+            max_body_bytes: 256 * 1024,
             approval_ttl: Duration::from_secs(48 * 3600).into(),
             spend_approval_usd: 100.0,
             critical_resources: Vec::new(),
@@ -154,7 +156,7 @@ pub struct Overrides {
     /// Log filter [default: info].
     #[arg(long, env = "PHANTOM_LOG")]
     pub log: Option<String>,
-    /// Largest request body, in bytes [default: 65536].
+    /// Largest request body, in bytes [default: 262144].
     #[arg(long, env = "PHANTOM_MAX_BODY_BYTES")]
     pub max_body_bytes: Option<usize>,
     /// How long approvals wait before expiring as a denial [default: 48h].

@@ -89,7 +89,7 @@ async fn malformed_input_is_refused_with_the_reason_and_nothing_is_written() {
 
     let huge = format!(
         r#"{{"agent":"a","on_behalf_of":"u","intent":"{}","constraints":{{"max_access":"5m"}}}}"#,
-        "x".repeat(70 * 1024)
+        "x".repeat(300 * 1024)
     );
     let (status, body) = post_raw(&server, "/v1/tokens", huge, json).await;
     assert_eq!(

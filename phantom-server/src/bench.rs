@@ -425,6 +425,8 @@ pub struct EvalRun {
     pub explain: bool,
     /// Embed missions before timing.
     pub prime: bool,
+    /// Embed every action afresh: the cost of a call never seen before.
+    pub no_action_cache: bool,
 }
 
 /// Scores labelled cases with the engine `phantom serve` would build from
@@ -438,8 +440,11 @@ pub async fn eval_intent(config: &Config, run: &EvalRun) -> Result<(), String> {
     use crate::intent::{IntentEngine, Verdict};
 
     phantom_sdk::ensure_tls_provider();
-    let engine =
-        IntentEngine::new(crate::server::intent_config(config)).map_err(|e| e.to_string())?;
+    let mut intent = crate::server::intent_config(config);
+    if run.no_action_cache {
+        intent.action_cache = 0;
+    }
+    let engine = IntentEngine::new(intent).map_err(|e| e.to_string())?;
     eprintln!("intent engine: {}", engine.describe());
 
     let mut options = EvalOptions {

@@ -68,6 +68,10 @@ enum EvalCommand {
         /// when a mission is created.
         #[arg(long)]
         prime: bool,
+        /// Embed every action afresh instead of reusing the embedding of an
+        /// identical earlier call: the latency of calls never seen before.
+        #[arg(long)]
+        no_action_cache: bool,
         /// A TOML file of settings, as for `serve`.
         #[arg(long, env = "PHANTOM_CONFIG")]
         config: Option<PathBuf>,
@@ -154,6 +158,7 @@ pub fn main() -> ExitCode {
                         json,
                         explain,
                         prime,
+                        no_action_cache,
                         config,
                         overrides,
                     },
@@ -167,6 +172,7 @@ pub fn main() -> ExitCode {
                     json,
                     explain,
                     prime,
+                    no_action_cache,
                 };
                 bench::eval_intent(&config, &run).await
             }

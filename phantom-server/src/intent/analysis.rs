@@ -6,6 +6,7 @@
 //! prompt all see the same evidence.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -37,7 +38,7 @@ pub struct MissionProfile {
     /// Sensitive classes the mission itself is about.
     pub sensitive: HashSet<SensitiveClass>,
     /// Stems the mission only ever uses declined: negated ("don't book")
-    /// or kept for the user ("I'll book a room later"). They do not ask the
+    /// or kept for the user ("I'll call them myself"). They do not ask the
     /// agent for anything.
     pub declined: HashSet<String>,
 }
@@ -136,9 +137,18 @@ pub fn normalise(text: &str) -> String {
     provenance::normalise_name(text).unwrap_or_default()
 }
 
+/// Whether `needle` occurs in `haystack` between word boundaries (spaces or
+/// the ends), without building padded copies of either.
 fn contains_phrase(haystack: &str, needle: &str) -> bool {
-    let padded = format!(" {haystack} ");
-    padded.contains(&format!(" {needle} "))
+    if needle.is_empty() {
+        return false;
+    }
+    haystack.match_indices(needle).any(|(at, _)| {
+        let before = haystack[..at].ends_with(' ') || at == 0;
+        let end = at + needle.len();
+        let after = end == haystack.len() || haystack[end..].starts_with(' ');
+        before && after
+    })
 }
 
 fn template_segments(template: &str) -> Vec<String> {
@@ -200,7 +210,7 @@ fn mission_dates(all_words: &[String]) -> (Vec<(u32, u32)>, bool) {
     let relative = all_words.iter().any(|w| RELATIVE.contains(&w.as_str()));
 
     for (i, w) in all_words.iter().enumerate() {
-        // ISO dates come through `words` as "2025", "01", "11".
+        // ISO dates come through `words` as "2031", "07", "04".
         if w.len() == 4 && w.chars().all(|c| c.is_ascii_digit()) {
             let m = all_words.get(i + 1).and_then(|m| m.parse::<u32>().ok());
             let d = all_words.get(i + 2).and_then(|d| d.parse::<u32>().ok());
@@ -240,7 +250,7 @@ fn date_stated(dates: &[(u32, u32)], candidate: (u32, u32)) -> bool {
     if dates.iter().any(|&d| key(d) == c) {
         return true;
     }
-    // Inside a stated range ("from May 10th to May 13th").
+    // Inside a stated range ("from 3 to 9 June").
     dates.windows(2).any(|pair| {
         let (a, b) = (key(pair[0]), key(pair[1]));
         let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
@@ -402,12 +412,11 @@ const READ_VERBS: &[&str] = &[
     "explain",
 ];
 
-/// Words in tool names that name no particular object.
+/// Words in tool names that qualify rather than name an object.
 const GENERIC_OBJECTS: &[&str] = &[
     "all",
+    "every",
     "given",
-    "city",
-    "cities",
     "type",
     "types",
     "option",
@@ -419,17 +428,18 @@ const GENERIC_OBJECTS: &[&str] = &[
     "items",
     "name",
     "names",
-    "for",
-    "by",
-    "per",
     "new",
     "current",
     "recent",
+    "latest",
     "most",
-    "day",
     "details",
     "available",
 ];
+
+/// Prepositions that turn the next word of a tool name into a filter
+/// ("in city", "per day", "by id"), not the object the tool is about.
+const FILTER_PREPOSITIONS: &[&str] = &["in", "per", "by", "on", "at", "within", "near"];
 
 /// The verbs of a tool name mapped to the change they make.
 fn verb_kind(word: &str) -> Option<ChangeKind> {
@@ -467,6 +477,10 @@ pub struct ToolProfile {
     pub object_stems: Vec<String>,
     /// The name says it acts on everything ("delete_all_events").
     pub bulk: bool,
+    /// The name's verb reads ("download_document", "query_case_law") though
+    /// the call is declared to change state: it saves what it fetched, or
+    /// charges for what it returns.
+    pub reads_first: bool,
 }
 
 impl ToolProfile {
@@ -481,7 +495,20 @@ impl ToolProfile {
         let mut has_read_verb = false;
         let mut object_concepts = Vec::new();
         let mut object_stems = Vec::new();
+        // A word that names a time parameter is a filter the caller fills in
+        // ("get_day_events(day)"), not the object.
+        let time_parameters: Vec<String> = arg_entries(proposal.args)
+            .into_iter()
+            .filter(|(name, value)| slot_role(name, value) == SlotRole::Time)
+            .map(|(name, _)| name.to_ascii_lowercase())
+            .collect();
+        let mut after_filter = false;
         for w in &name_words {
+            let filtered =
+                std::mem::replace(&mut after_filter, FILTER_PREPOSITIONS.contains(&w.as_str()));
+            if filtered || time_parameters.contains(w) {
+                continue;
+            }
             let undecided = kind.is_none() && !has_read_verb;
             if undecided {
                 if let Some(k) = verb_kind(w) {
@@ -600,12 +627,28 @@ impl ToolProfile {
             object_concepts,
             object_stems,
             bulk,
+            reads_first: has_read_verb,
         }
     }
 
     /// Whether the mission asks for this kind of change to this kind of object.
     pub fn requested_by(&self, mission: &MissionProfile) -> bool {
         let Some(kind) = self.kind else { return true };
+        if self.reads_first {
+            match kind {
+                // Fetches and keeps a copy ("download_document"): asked for
+                // as any read is, and scored on its meaning like one.
+                ChangeKind::Create | ChangeKind::Modify => return true,
+                // A paid read ("query_case_law" at $150) buys what the mission
+                // asks to find: asked for when its object is, and the spending
+                // policy, not this check, decides whether a person confirms.
+                ChangeKind::Pay => {
+                    let objects = self.object_concepts.len() + self.object_stems.len();
+                    return objects == 0 || self.object_coverage(mission) > 0.0;
+                }
+                _ => {}
+            }
+        }
         // Creating and changing are both plain writes: a mission that says
         // "fix" asks for files to be written, one that says "add" for changes.
         let kinds: &[ChangeKind] = match kind {
@@ -668,12 +711,22 @@ impl ToolProfile {
     }
 }
 
+/// Concept groups whose words name things a call books, changes or sends
+/// (a hotel, a flight, a document, a channel), as opposed to attributes of
+/// them (a price, a rating, opening hours).
+const ENTITY_CONCEPTS: &[&str] = &[
+    "lodging", "dining", "car", "flight", "file", "calendar", "code", "chat", "shopping",
+];
+
 /// The role of an argument, from its name and value.
 pub fn slot_role(name: &str, value: &Value) -> SlotRole {
     let n = name.to_ascii_lowercase();
     let has = |keys: &[&str]| {
-        keys.iter()
-            .any(|k| n == *k || n.ends_with(&format!("_{k}")) || n.starts_with(&format!("{k}_")))
+        keys.iter().any(|k| {
+            n == *k
+                || n.strip_suffix(k).is_some_and(|rest| rest.ends_with('_'))
+                || n.strip_prefix(k).is_some_and(|rest| rest.starts_with('_'))
+        })
     };
 
     // "to" and "from" are also places and dates: only contacts make them recipients.
@@ -745,11 +798,14 @@ pub fn slot_role(name: &str, value: &Value) -> SlotRole {
         "at",
         "from_date",
         "to_date",
-        "start_time",
-        "end_time",
-        "start_day",
-        "end_day",
         "datetime",
+        "begin",
+        "until",
+        "since",
+        "check_in",
+        "check_out",
+        "checkin",
+        "checkout",
     ]) {
         return SlotRole::Time;
     }
@@ -771,9 +827,6 @@ pub fn slot_role(name: &str, value: &Value) -> SlotRole {
         return SlotRole::Content;
     }
     if has(&[
-        "hotel",
-        "restaurant",
-        "company",
         "file",
         "file_id",
         "path",
@@ -800,7 +853,25 @@ pub fn slot_role(name: &str, value: &Value) -> SlotRole {
         "vendor",
         "merchant",
         "payee",
+        "company",
+        "business",
+        "provider",
+        "supplier",
+        "agency",
+        "operator",
+        "organization",
+        "organisation",
+        "store",
+        "shop",
     ]) {
+        return SlotRole::Target;
+    }
+    // An argument named after a kind of thing the call can act on (a hotel,
+    // a flight, a table, a document) names its target: no list of argument
+    // names can be complete, the concept groups cover the domains.
+    if n.split('_')
+        .any(|part| concept(part).is_some_and(|c| ENTITY_CONCEPTS.contains(&c)))
+    {
         return SlotRole::Target;
     }
 
@@ -953,6 +1024,9 @@ pub fn sensitive_classes(text: &str) -> Vec<SensitiveClass> {
     if has_word(&[
         "passport",
         "id number",
+        "identification number",
+        "tax number",
+        "national insurance",
         "social security",
         "ssn",
         "driver license",
@@ -967,20 +1041,52 @@ pub fn sensitive_classes(text: &str) -> Vec<SensitiveClass> {
     {
         out.push(SensitiveClass::Identity);
     }
-    if has_word(&[
-        "user information",
-        "user info",
-        "personal information",
-        "personal details",
-        "personal data",
-        "home address",
-        "phone number",
-        "user details",
-        "user profile",
-    ]) {
+    if has_word(&["home address", "phone number", "mobile number"]) || owner_data(&ws) {
         out.push(SensitiveClass::Personal);
     }
     out
+}
+
+/// "user information", "customer details", "my personal data", "account
+/// profile": a word for whose data it is, then a word for the data, at most
+/// one word apart. A phrase list would only ever know the tool names it was
+/// written against.
+fn owner_data(words: &[String]) -> bool {
+    const OWNERS: &[&str] = &[
+        "user",
+        "users",
+        "personal",
+        "customer",
+        "customers",
+        "client",
+        "clients",
+        "member",
+        "members",
+        "account",
+        "employee",
+        "employees",
+        "patient",
+        "my",
+        "profile",
+    ];
+    const DATA: &[&str] = &[
+        "information",
+        "info",
+        "details",
+        "data",
+        "profile",
+        "profiles",
+        "record",
+        "records",
+    ];
+    words.iter().enumerate().any(|(i, w)| {
+        OWNERS.contains(&w.as_str())
+            && words
+                .iter()
+                .skip(i + 1)
+                .take(2)
+                .any(|next| DATA.contains(&next.as_str()))
+    })
 }
 
 fn contains_card_number(text: &str) -> bool {
@@ -1045,8 +1151,8 @@ pub struct SlotFact {
 /// Everything the tiers need, gathered once.
 #[derive(Debug, Clone)]
 pub struct Facts {
-    /// The mission's profile.
-    pub mission: MissionProfile,
+    /// The mission's profile (shared: one mission's calls reuse it).
+    pub mission: Arc<MissionProfile>,
     /// The tool's profile.
     pub tool: ToolProfile,
     /// Whether the mission asks for this change (`true` for reads).
@@ -1068,7 +1174,11 @@ pub struct Facts {
 impl Facts {
     /// Gathers the facts of a proposal.
     pub fn gather(proposal: &Proposal<'_>) -> Self {
-        let mission = MissionProfile::new(proposal.mission);
+        Self::gather_with(proposal, Arc::new(MissionProfile::new(proposal.mission)))
+    }
+
+    /// Gathers the facts of a proposal whose mission was profiled already.
+    pub fn gather_with(proposal: &Proposal<'_>, mission: Arc<MissionProfile>) -> Self {
         let tool = ToolProfile::new(proposal);
         let requested = tool.requested_by(&mission);
         let entries = arg_entries(proposal.args);
@@ -1147,6 +1257,10 @@ impl Facts {
                             date_mismatches.push(name.clone());
                         }
                     }
+                    // A tool that fetches and saves ("download_document")
+                    // reads from its URL: data comes in from there, nothing
+                    // goes out, so the URL is not a destination to trace.
+                    SlotRole::Url if tool.reads_first && tool.operation == Operation::Write => {}
                     SlotRole::Recipient
                     | SlotRole::Account
                     | SlotRole::Url
@@ -1594,6 +1708,10 @@ mod tests {
         assert_eq!(slot_role("recipients", &json!([])), SlotRole::Recipient);
         assert_eq!(slot_role("hotel", &json!("x")), SlotRole::Target);
         assert_eq!(slot_role("start_day", &json!("x")), SlotRole::Time);
+        assert_eq!(slot_role("check_in", &json!("x")), SlotRole::Time);
+        assert_eq!(slot_role("flight", &json!("x")), SlotRole::Target);
+        assert_eq!(slot_role("table_id", &json!("x")), SlotRole::Target);
+        assert_eq!(slot_role("company", &json!("x")), SlotRole::Target);
         assert_eq!(slot_role("subject", &json!("x")), SlotRole::Label);
         assert_eq!(slot_role("misc", &json!("a@b.com")), SlotRole::Recipient);
     }

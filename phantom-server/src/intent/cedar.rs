@@ -10,9 +10,8 @@ use std::str::FromStr;
 
 use cedar_policy::{
     Authorizer, Context, Decision, Entities, EntityId, EntityTypeName, EntityUid, PolicySet,
-    Request,
+    Request, RestrictedExpression,
 };
-use serde_json::{Map, Value, json};
 
 use super::IntentError;
 use super::analysis::{Facts, arg_entries, leaf_texts};
@@ -37,6 +36,10 @@ pub struct Rules {
     policies: PolicySet,
     authorizer: Authorizer,
     count: usize,
+    // Parsed once: Cedar's name parser costs more than a whole evaluation.
+    agent: EntityUid,
+    call: EntityUid,
+    tool_type: EntityTypeName,
 }
 
 impl std::fmt::Debug for Rules {
@@ -87,6 +90,9 @@ impl Rules {
             policies,
             authorizer: Authorizer::new(),
             count,
+            agent: uid("Phantom::Agent", "agent")?,
+            call: uid("Phantom::Action", "call")?,
+            tool_type: type_name("Phantom::Tool")?,
         })
     }
 
@@ -112,14 +118,11 @@ impl Rules {
         facts: &Facts,
         approval_spend_usd: f64,
     ) -> Result<Vec<RuleMatch>, IntentError> {
-        let context =
-            Context::from_json_value(context_json(proposal, facts, approval_spend_usd), None)
-                .map_err(|e| IntentError::Policy(format!("context: {e}")))?;
         let request = Request::new(
-            uid("Phantom::Agent", "agent")?,
-            uid("Phantom::Action", "call")?,
-            uid("Phantom::Tool", proposal.tool)?,
-            context,
+            self.agent.clone(),
+            self.call.clone(),
+            EntityUid::from_type_name_and_id(self.tool_type.clone(), EntityId::new(proposal.tool)),
+            context(proposal, facts, approval_spend_usd)?,
             None,
         )
         .map_err(|e| IntentError::Policy(format!("request: {e}")))?;
@@ -163,11 +166,14 @@ fn parse_verdict(text: &str) -> Option<Verdict> {
     }
 }
 
-fn uid(type_name: &str, id: &str) -> Result<EntityUid, IntentError> {
-    let type_name = EntityTypeName::from_str(type_name)
-        .map_err(|e| IntentError::Policy(format!("entity type {type_name}: {e}")))?;
+fn type_name(name: &str) -> Result<EntityTypeName, IntentError> {
+    EntityTypeName::from_str(name)
+        .map_err(|e| IntentError::Policy(format!("entity type {name}: {e}")))
+}
+
+fn uid(type_name_text: &str, id: &str) -> Result<EntityUid, IntentError> {
     Ok(EntityUid::from_type_name_and_id(
-        type_name,
+        type_name(type_name_text)?,
         EntityId::new(id),
     ))
 }
@@ -200,8 +206,15 @@ fn role_name(role: SlotRole) -> &'static str {
 
 /// The Cedar context of a proposal; the fields are documented in
 /// `policies/default.cedar`.
-pub fn context_json(proposal: &Proposal<'_>, facts: &Facts, approval_spend_usd: f64) -> Value {
-    let operation = serde_json::to_value(facts.tool.operation).unwrap_or(Value::Null);
+pub fn context(
+    proposal: &Proposal<'_>,
+    facts: &Facts,
+    approval_spend_usd: f64,
+) -> Result<Context, IntentError> {
+    let string = |s: &str| RestrictedExpression::new_string(s.to_owned());
+    let strings = |items: Vec<&str>| RestrictedExpression::new_set(items.into_iter().map(string));
+    let boolean = RestrictedExpression::new_bool;
+
     let sensitive: Vec<&str> = facts
         .sensitive
         .iter()
@@ -216,43 +229,79 @@ pub fn context_json(proposal: &Proposal<'_>, facts: &Facts, approval_spend_usd: 
         .collect();
     let egress: Vec<&str> = facts.egress.iter().map(|(c, _)| c.as_str()).collect();
 
-    let mut args = Map::new();
+    // Argument names are the agent's: a repeated name keeps its last value
+    // rather than failing the record.
+    let mut args: Vec<(String, RestrictedExpression)> = Vec::new();
     for (name, value) in arg_entries(proposal.args) {
-        args.insert(name, Value::String(leaf_texts(value).join(", ")));
+        args.retain(|(n, _)| *n != name);
+        args.push((
+            name,
+            RestrictedExpression::new_string(leaf_texts(value).join(", ")),
+        ));
     }
+    let args = RestrictedExpression::new_record(args)
+        .map_err(|e| IntentError::Policy(format!("context args: {e}")))?;
 
     let spend = facts.spend_usd.unwrap_or(0.0).max(0.0);
     // Cents as a Long: Cedar's decimal extension is compiled out to keep the build lean.
     let spend_cents = (spend * 100.0).round().min(9.0e15) as i64;
 
-    json!({
-        "tool": proposal.tool,
-        "operation": operation,
-        "state_changing": facts.tool.operation.changes_state(),
-        "operation_inferred": facts.tool.inferred,
-        "requested": facts.requested,
-        "kind": facts.tool.kind.map(|k| k.name()).unwrap_or(""),
-        "bulk": facts.tool.bulk,
-        "key_arguments": i64::try_from(facts.slots.len()).unwrap_or(i64::MAX),
-        "mission": facts.mission.normalised,
-        "sensitive": sensitive,
-        "sensitive_needed": sensitive_needed,
-        "egress": egress,
-        "grounded": roles(facts, |o| matches!(o, Origin::Mission | Origin::UserData)),
-        "ungrounded": roles(facts, |o| matches!(o, Origin::Unknown | Origin::ThirdPartyText)),
-        "third_party_text": roles(facts, |o| o == Origin::ThirdPartyText),
-        "third_party_record": roles(facts, |o| o == Origin::ThirdPartyRecord),
-        "date_mismatch": !facts.date_mismatches.is_empty(),
-        "spend_cents": spend_cents,
-        "spend_over_threshold": spend > approval_spend_usd,
-        "scope_denied": facts.scope_denied,
-        "args": Value::Object(args),
-    })
+    let pairs: Vec<(&str, RestrictedExpression)> = vec![
+        ("tool", string(proposal.tool)),
+        ("operation", string(facts.tool.operation.as_str())),
+        (
+            "state_changing",
+            boolean(facts.tool.operation.changes_state()),
+        ),
+        ("operation_inferred", boolean(facts.tool.inferred)),
+        ("requested", boolean(facts.requested)),
+        (
+            "kind",
+            string(facts.tool.kind.map(|k| k.name()).unwrap_or("")),
+        ),
+        ("bulk", boolean(facts.tool.bulk)),
+        (
+            "key_arguments",
+            RestrictedExpression::new_long(i64::try_from(facts.slots.len()).unwrap_or(i64::MAX)),
+        ),
+        ("mission", string(&facts.mission.normalised)),
+        ("sensitive", strings(sensitive)),
+        ("sensitive_needed", strings(sensitive_needed)),
+        ("egress", strings(egress)),
+        (
+            "grounded",
+            strings(roles(facts, |o| {
+                matches!(o, Origin::Mission | Origin::UserData)
+            })),
+        ),
+        (
+            "ungrounded",
+            strings(roles(facts, |o| {
+                matches!(o, Origin::Unknown | Origin::ThirdPartyText)
+            })),
+        ),
+        (
+            "third_party_text",
+            strings(roles(facts, |o| o == Origin::ThirdPartyText)),
+        ),
+        (
+            "third_party_record",
+            strings(roles(facts, |o| o == Origin::ThirdPartyRecord)),
+        ),
+        ("date_mismatch", boolean(!facts.date_mismatches.is_empty())),
+        ("spend_cents", RestrictedExpression::new_long(spend_cents)),
+        ("spend_over_threshold", boolean(spend > approval_spend_usd)),
+        ("scope_denied", boolean(facts.scope_denied)),
+        ("args", args),
+    ];
+    Context::from_pairs(pairs.into_iter().map(|(k, v)| (k.to_owned(), v)))
+        .map_err(|e| IntentError::Policy(format!("context: {e}")))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn default_policies_parse() {

@@ -28,6 +28,8 @@ pub struct IntentConfig {
     pub approval_spend_usd: f64,
     /// Missions whose embeddings are cached.
     pub mission_cache: usize,
+    /// Action texts whose embeddings are cached (384 floats, 1.5 KiB each).
+    pub action_cache: usize,
 }
 
 impl Default for IntentConfig {
@@ -41,6 +43,7 @@ impl Default for IntentConfig {
             thresholds: Thresholds::default(),
             approval_spend_usd: 100.0,
             mission_cache: 256,
+            action_cache: 4096,
         }
     }
 }

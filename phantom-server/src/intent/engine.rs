@@ -4,13 +4,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::IntentError;
-use super::analysis::{Facts, action_text};
+use super::analysis::{Facts, MissionProfile, action_text};
+use super::cache::TextCache;
 use super::calibration::{self, Calibration, Features};
 use super::cedar::{RuleMatch, Rules};
 use super::config::{FailMode, IntentConfig};
 use super::judge::{Judge, JudgeError, Question};
 use super::model::{self, MiniLm};
-use super::semantic::{Embedder, Lexical, MissionCache, cosine};
+use super::semantic::{Embedder, EmbeddingCache, Lexical, cosine};
 use super::types::{Assessment, Origin, Proposal, Signal, Tier, Verdict};
 
 /// Decides whether proposed tool calls serve their mission.
@@ -37,9 +38,11 @@ pub struct IntentEngine {
     rules: Rules,
     embedder: Arc<dyn Embedder>,
     semantic_note: String,
-    missions: Arc<MissionCache>,
+    missions: Arc<EmbeddingCache>,
+    actions: Arc<EmbeddingCache>,
+    profiles: TextCache<Arc<MissionProfile>>,
     // Lexical mission vectors for the score tier 1 reports when it decides.
-    lexical_missions: MissionCache,
+    lexical_missions: EmbeddingCache,
     judge: Option<Judge>,
 }
 
@@ -99,14 +102,18 @@ impl IntentEngine {
         };
 
         let judge = config.judge.clone().map(Judge::new).transpose()?;
-        let missions = Arc::new(MissionCache::new(config.mission_cache));
-        let lexical_missions = MissionCache::new(config.mission_cache);
+        let missions = Arc::new(EmbeddingCache::new(config.mission_cache));
+        let actions = Arc::new(EmbeddingCache::new(config.action_cache));
+        let lexical_missions = EmbeddingCache::new(config.mission_cache);
+        let profiles = TextCache::new(config.mission_cache);
 
         Ok(Self {
             config,
             rules,
             embedder,
             semantic_note,
+            actions,
+            profiles,
             missions,
             lexical_missions,
             judge,
@@ -166,7 +173,10 @@ impl IntentEngine {
         let started = Instant::now();
 
         // Tier 1: facts, then the rules over them.
-        let facts = Facts::gather(proposal);
+        let profile = self
+            .profiles
+            .get_or_insert(proposal.mission, |m| Arc::new(MissionProfile::new(m)));
+        let facts = Facts::gather_with(proposal, profile);
         let mut signals = facts.signals();
         let matches = match self
             .rules
@@ -382,9 +392,10 @@ impl IntentEngine {
         let action = action_text(proposal);
         let embedder = Arc::clone(&self.embedder);
         let missions = Arc::clone(&self.missions);
+        let actions = Arc::clone(&self.actions);
         let compute = move || -> Result<f64, IntentError> {
             let m = missions.get_or_embed(embedder.as_ref(), &mission)?;
-            let a = embedder.embed(&action)?;
+            let a = actions.get_or_try_insert(&action, |text| embedder.embed_action(text))?;
             Ok(cosine(&m, &a))
         };
 

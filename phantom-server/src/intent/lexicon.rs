@@ -25,7 +25,7 @@ pub fn words(text: &str) -> Vec<String> {
             prev_lower = c.is_lowercase();
             current.extend(c.to_lowercase());
         } else if c == '\'' && !current.is_empty() {
-            // Possessives and contractions: "cousin's" -> "cousin".
+            // Possessives and contractions: "client's" -> "client".
             out.push(std::mem::take(&mut current));
             prev_lower = false;
         } else {
@@ -164,7 +164,7 @@ pub const CONCEPTS: &[(&str, &[&str])] = &[
         "car",
         &[
             "car", "cars", "rental", "rent", "renting", "vehicle", "vehicles", "suv", "suvs",
-            "drive", "driving", "fuel", "electric", "sedan",
+            "driving", "fuel", "electric", "sedan",
         ],
     ),
     (
@@ -292,7 +292,6 @@ pub const CONCEPTS: &[(&str, &[&str])] = &[
             "messages",
             "reply",
             "forward",
-            "gmail",
             "letter",
             "send",
             "sending",
@@ -440,15 +439,7 @@ pub const CONCEPTS: &[(&str, &[&str])] = &[
     ),
     (
         "chat",
-        &[
-            "slack",
-            "channel",
-            "channels",
-            "chat",
-            "post",
-            "dm",
-            "workspace",
-        ],
+        &["channel", "channels", "chat", "post", "dm", "workspace"],
     ),
     (
         "web",

@@ -19,6 +19,7 @@
 //! says so in the [`Assessment`]'s signals.
 
 pub mod analysis;
+pub mod cache;
 pub mod calibration;
 pub mod cedar;
 pub mod config;

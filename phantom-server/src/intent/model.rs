@@ -30,8 +30,16 @@ pub const SAFETENSORS_SHA256: &str =
 pub const SAFETENSORS_SIZE: u64 = 90_868_376;
 /// Files the embedder needs.
 pub const REQUIRED_FILES: [&str; 3] = ["model.safetensors", "tokenizer.json", "config.json"];
-/// Tokens kept per text: tool calls are short and MiniLM was trained on 128-256.
+/// Tokens kept of a mission: it is embedded once, and MiniLM was trained on
+/// 128-256.
 const MAX_TOKENS: usize = 256;
+/// Tokens kept of an action, special tokens included. Every call pays for its
+/// action's length: on this machine's two cores a forward pass costs about
+/// 10 ms plus half a millisecond a token, so 24 tokens keep a first-seen call
+/// near 20 ms. What a call is about shows in its tool name and the start of
+/// its description or arguments; the full text goes to the judge. Cutting
+/// from 256 to 24 tokens left the calibration's accuracy unchanged (87.9%).
+const ACTION_TOKENS: usize = 24;
 
 /// Whether `dir` holds the files the embedder needs.
 pub fn is_installed(dir: &Path) -> bool {
@@ -104,11 +112,17 @@ impl MiniLm {
         let model =
             BertModel::load(vb, &config).map_err(|e| IntentError::Model(format!("bert: {e}")))?;
 
-        Ok(Self {
+        let minilm = Self {
             tokenizer,
             model,
             dir: dir.to_owned(),
-        })
+        };
+        // The first forward pass sets up the matrix kernels' thread pool and
+        // buffers: pay for it here, not in the first agent's decision.
+        minilm
+            .run("warm up the model", MAX_TOKENS)
+            .map_err(|e| IntentError::Model(format!("first run: {e}")))?;
+        Ok(minilm)
     }
 
     /// Where the model was loaded from.
@@ -116,15 +130,22 @@ impl MiniLm {
         &self.dir
     }
 
-    fn run(&self, text: &str) -> Result<Vec<f32>, candle_core::Error> {
+    fn run(&self, text: &str, max_tokens: usize) -> Result<Vec<f32>, candle_core::Error> {
         let encoding = self
             .tokenizer
             .encode(text, true)
             .map_err(|e| candle_core::Error::Msg(format!("tokenize: {e}")))?;
-        let ids = encoding.get_ids();
+        let mut ids = encoding.get_ids().to_vec();
+        // Cut to length, keeping the closing [SEP] the model expects.
+        if ids.len() > max_tokens
+            && let Some(&sep) = ids.last()
+        {
+            ids.truncate(max_tokens - 1);
+            ids.push(sep);
+        }
         let n = ids.len();
 
-        let input = Tensor::new(ids, &Device::Cpu)?.unsqueeze(0)?;
+        let input = Tensor::new(ids.as_slice(), &Device::Cpu)?.unsqueeze(0)?;
         let types = input.zeros_like()?;
         let mask = input.ones_like()?;
         let hidden = self.model.forward(&input, &types, Some(&mask))?;
@@ -140,7 +161,12 @@ impl MiniLm {
 
 impl Embedder for MiniLm {
     fn embed(&self, text: &str) -> Result<Vec<f32>, IntentError> {
-        self.run(text)
+        self.run(text, MAX_TOKENS)
+            .map_err(|e| IntentError::Model(e.to_string()))
+    }
+
+    fn embed_action(&self, text: &str) -> Result<Vec<f32>, IntentError> {
+        self.run(text, ACTION_TOKENS)
             .map_err(|e| IntentError::Model(e.to_string()))
     }
 

@@ -6,10 +6,8 @@
 //! alignment. MiniLM ([`super::model::MiniLm`]) is the real embedder; the
 //! [`Lexical`] one runs when no weights are installed.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
-
 use super::IntentError;
+use super::cache::TextCache;
 use super::lexicon::{concept, is_stop_word, stem, words};
 
 /// Turns text into a unit vector.
@@ -19,6 +17,16 @@ pub trait Embedder: Send + Sync {
     /// # Errors
     /// [`IntentError::Model`] when the model fails to run.
     fn embed(&self, text: &str) -> Result<Vec<f32>, IntentError>;
+
+    /// The embedding of an action's text, which is embedded on every call:
+    /// an embedder whose cost grows with length may cut it shorter than a
+    /// mission, which is embedded once.
+    ///
+    /// # Errors
+    /// [`IntentError::Model`] when the model fails to run.
+    fn embed_action(&self, text: &str) -> Result<Vec<f32>, IntentError> {
+        self.embed(text)
+    }
 
     /// A short name for logs and signals.
     fn name(&self) -> &str;
@@ -98,27 +106,11 @@ pub fn normalise(vector: &mut [f32]) {
     }
 }
 
-/// A bounded memory of mission embeddings: a mission is embedded once, not
-/// once per call.
-#[derive(Debug)]
-pub struct MissionCache {
-    capacity: usize,
-    inner: Mutex<CacheSlots>,
-}
+/// Embeddings by text: missions (embedded once each) and actions.
+pub type EmbeddingCache = TextCache<Vec<f32>>;
 
-/// Embeddings by mission text, and the order they were added (oldest first).
-type CacheSlots = (HashMap<String, Vec<f32>>, VecDeque<String>);
-
-impl MissionCache {
-    /// A cache holding at most `capacity` missions (0 disables it).
-    pub fn new(capacity: usize) -> Self {
-        Self {
-            capacity,
-            inner: Mutex::new((HashMap::new(), VecDeque::new())),
-        }
-    }
-
-    /// The cached embedding, or a fresh one.
+impl EmbeddingCache {
+    /// The cached embedding of a mission, or a fresh one.
     ///
     /// # Errors
     /// Whatever the embedder returns.
@@ -127,29 +119,7 @@ impl MissionCache {
         embedder: &dyn Embedder,
         text: &str,
     ) -> Result<Vec<f32>, IntentError> {
-        if self.capacity > 0
-            && let Ok(guard) = self.inner.lock()
-            && let Some(v) = guard.0.get(text)
-        {
-            return Ok(v.clone());
-        }
-
-        let vector = embedder.embed(text)?;
-
-        if self.capacity > 0
-            && let Ok(mut guard) = self.inner.lock()
-        {
-            let (map, order) = &mut *guard;
-            if map.len() >= self.capacity
-                && let Some(oldest) = order.pop_front()
-            {
-                map.remove(&oldest);
-            }
-            if map.insert(text.to_owned(), vector.clone()).is_none() {
-                order.push_back(text.to_owned());
-            }
-        }
-        Ok(vector)
+        self.get_or_try_insert(text, |t| embedder.embed(t))
     }
 }
 
@@ -170,13 +140,12 @@ mod tests {
     }
 
     #[test]
-    fn mission_cache_is_bounded() {
-        let cache = MissionCache::new(1);
+    fn embedding_cache_is_bounded() {
+        let cache = EmbeddingCache::new(1);
         let lex = Lexical;
         cache.get_or_embed(&lex, "a mission").unwrap();
         cache.get_or_embed(&lex, "another mission").unwrap();
-        let guard = cache.inner.lock().unwrap();
-        assert_eq!(guard.0.len(), 1);
-        assert!(guard.0.contains_key("another mission"));
+        assert_eq!(cache.len(), 1);
+        assert!(cache.contains("another mission"));
     }
 }

@@ -180,6 +180,17 @@ pub enum Operation {
 }
 
 impl Operation {
+    /// The lower-case name, as in JSON and in the Cedar context.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operation::Read => "read",
+            Operation::Write => "write",
+            Operation::Delete => "delete",
+            Operation::Send => "send",
+            Operation::Pay => "pay",
+        }
+    }
+
     /// Whether the call changes state or lets data out.
     pub fn changes_state(self) -> bool {
         self != Operation::Read

@@ -1,9 +1,12 @@
-//! The travel agent end to end, against an embedded Phantom server: the
-//! replay of all twenty missions, the binary's output, and the chat-model
-//! path against a mock OpenAI-compatible endpoint.
+//! Both example agents end to end, each against its own embedded Phantom
+//! server: the travel agent's replay of all twenty missions, its binary's
+//! output and its chat-model path against a mock OpenAI-compatible
+//! endpoint; the research agent's approval and rollback, approved and denied.
 //!
-//! Nothing here depends on how good the intent engine is: only that every
-//! call gets a decision, nothing errors, and the counts add up.
+//! Nothing in the travel tests depends on how good the intent engine is:
+//! only that every call gets a decision, nothing errors, and the counts add
+//! up. The research agent's story is fixed (which call waits for a human,
+//! what is undone), so its test checks that story.
 
 use std::net::SocketAddr;
 use std::process::{Command, Output};
@@ -20,9 +23,14 @@ use phantom_sdk::{MissionState, Verdict};
 use phantom_tools::LlmConfig;
 use serde_json::{Value, json};
 
-/// The binary, with no configuration from the environment the tests run in.
+/// The travel agent's binary, with no configuration from the environment
+/// the tests run in.
 fn travel_agent(args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_travel-agent"));
+    agent(env!("CARGO_BIN_EXE_travel-agent"), args)
+}
+
+fn agent(binary: &str, args: &[&str]) -> Command {
+    let mut command = Command::new(binary);
     command.args(args);
     for variable in [
         "PHANTOM_URL",
@@ -432,4 +440,72 @@ async fn a_mission_whose_model_fails_is_rolled_back() {
     assert_eq!(run.state, expected);
     assert!(run.to_text().contains("no answer:"));
     phantom.shutdown().await;
+}
+
+/// The research agent's output; an error when it cannot start or fails.
+async fn research(args: &[&str]) -> Result<String, String> {
+    let output = run(agent(env!("CARGO_BIN_EXE_research-agent"), args))
+        .await
+        .map_err(|e| e.to_string())?;
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    if !output.status.success() {
+        return Err(format!(
+            "{stdout}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    Ok(stdout)
+}
+
+/// The lines reporting a compensation that ran, in the order printed.
+fn compensations_done(out: &str) -> Vec<&str> {
+    out.lines()
+        .filter(|l| l.trim_start().starts_with("action") && l.ends_with("done"))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_research_agent_waits_for_approval_and_rolls_back() {
+    let out = research(&[]).await.unwrap();
+
+    // Downloads run without a human; only the $150 query waits for one.
+    let approvals: Vec<&str> = out
+        .lines()
+        .filter(|l| l.contains("reviewer sees approval"))
+        .collect();
+    assert_eq!(approvals.len(), 1, "{out}");
+    assert!(
+        approvals[0].contains("`query_case_law`") && approvals[0].contains("$150.00"),
+        "{out}"
+    );
+    assert!(approvals[0].ends_with("APPROVES"), "{out}");
+    assert!(out.contains("day 3  query_case_law     ALLOW"), "{out}");
+
+    // The sealed report fails on day 5 and everything is undone, newest first.
+    let undone = compensations_done(&out);
+    assert_eq!(undone.len(), 5, "{out}");
+    assert!(
+        undone[0].contains("action  5") && undone[4].contains("action  1"),
+        "{out}"
+    );
+    assert!(undone[1].contains("refund_charge"), "{out}");
+    assert!(out.contains("charge ch_1: $150.00 refunded"), "{out}");
+    assert!(out.contains("workspace files left: none"), "{out}");
+    assert!(out.contains("final mission state: Compensated"), "{out}");
+}
+
+#[tokio::test]
+async fn a_denied_query_ends_the_research_mission() {
+    let out = research(&["--deny"]).await.unwrap();
+
+    assert!(out.contains("DENIES"), "{out}");
+    assert!(out.contains("denied the approval request"), "{out}");
+    // The three downloads before the query are undone; nothing was charged.
+    assert_eq!(compensations_done(&out).len(), 3, "{out}");
+    assert!(!out.contains("refunded"), "{out}");
+    assert!(out.contains("workspace files left: none"), "{out}");
+    assert!(
+        out.contains("final mission state: Compensated (approval of `query_case_law` denied"),
+        "{out}"
+    );
 }

@@ -52,7 +52,7 @@ impl MissionProfile {
             .filter(|w| !is_stop_word(w))
             .map(|w| stem(w))
             .collect();
-        let concepts = all_words.iter().filter_map(|w| concept(w)).collect();
+        let concepts: HashSet<&'static str> = all_words.iter().filter_map(|w| concept(w)).collect();
 
         let mut emails = HashSet::new();
         let mut identifiers = HashSet::new();
@@ -72,6 +72,8 @@ impl MissionProfile {
             }
         }
 
+        identifiers.extend(spaced_ibans(mission));
+
         let templates = provenance::quoted_phrases(mission)
             .into_iter()
             .filter(|q| q.contains('{') && q.contains('}'))
@@ -79,6 +81,14 @@ impl MissionProfile {
             .collect();
 
         let (dates, relative_time) = mission_dates(&all_words);
+
+        let mut sensitive: HashSet<SensitiveClass> =
+            sensitive_classes(mission).into_iter().collect();
+        // A mission that moves or checks money ("pay my electricity bill",
+        // "send him back 45 EUR to NL91 ...") needs the user's financial data.
+        if concepts.contains("money") {
+            sensitive.insert(SensitiveClass::Financial);
+        }
 
         Self {
             normalised: normalise(mission),
@@ -90,7 +100,7 @@ impl MissionProfile {
             dates,
             relative_time,
             templates,
-            sensitive: sensitive_classes(mission).into_iter().collect(),
+            sensitive,
             declined: declined_stems(mission),
         }
     }
@@ -130,6 +140,44 @@ impl MissionProfile {
             .iter()
             .find_map(|segments| match_template(segments, value))
     }
+}
+
+/// IBANs written in groups ("DE44 5001 0517 5407 3249 31"), as people and
+/// banks print them, normalised like any account number.
+fn spaced_ibans(text: &str) -> Vec<String> {
+    let tokens: Vec<&str> = text
+        .split_whitespace()
+        .map(|t| t.trim_matches(|c: char| !c.is_ascii_alphanumeric()))
+        .collect();
+    let mut found = Vec::new();
+    for (i, first) in tokens.iter().enumerate() {
+        let b = first.as_bytes();
+        let opens = b.len() == 4
+            && b[..2].iter().all(u8::is_ascii_uppercase)
+            && b[2..].iter().all(u8::is_ascii_digit);
+        if !opens {
+            continue;
+        }
+        let mut iban = (*first).to_owned();
+        for group in &tokens[i + 1..] {
+            if group.is_empty()
+                || group.len() > 4
+                || !group.chars().all(|c| c.is_ascii_alphanumeric())
+            {
+                break;
+            }
+            iban.push_str(group);
+            if iban.len() >= 34 {
+                break;
+            }
+        }
+        if iban.len() >= 15
+            && let Some(account) = provenance::normalise_account(&iban)
+        {
+            found.push(account);
+        }
+    }
+    found
 }
 
 /// Lower case, alphanumerics only, single spaces.
@@ -437,6 +485,23 @@ const GENERIC_OBJECTS: &[&str] = &[
     "available",
 ];
 
+/// Words in a tool name for whoever receives what the call sends.
+const ADDRESSEES: &[&str] = &[
+    "account",
+    "recipient",
+    "payee",
+    "beneficiary",
+    "member",
+    "user",
+    "person",
+    "people",
+    "contact",
+    "colleague",
+    "team",
+    "someone",
+    "friend",
+];
+
 /// Prepositions that turn the next word of a tool name into a filter
 /// ("in city", "per day", "by id"), not the object the tool is about.
 const FILTER_PREPOSITIONS: &[&str] = &["in", "per", "by", "on", "at", "within", "near"];
@@ -680,11 +745,22 @@ impl ToolProfile {
             .iter()
             .filter(|c| !implied.contains(c))
             .collect();
+        // Who receives a message, a payment or a share ("message_member",
+        // "transfer_to_account") is the call's addressee, not its object.
+        let addressed = matches!(
+            kind,
+            ChangeKind::Message | ChangeKind::Pay | ChangeKind::Share
+        );
+        let stems: Vec<&String> = self
+            .object_stems
+            .iter()
+            .filter(|s| !(addressed && ADDRESSEES.iter().any(|a| stem(a) == **s)))
+            .collect();
         let object_ok = if objects.is_empty() {
             // No known object group: the name's other words ("thermostat") must appear.
-            self.object_stems.is_empty()
+            stems.is_empty()
                 || !self.object_concepts.is_empty()
-                || self.object_stems.iter().any(|s| mission.stems.contains(s))
+                || stems.iter().any(|s| mission.stems.contains(*s))
         } else {
             objects.iter().any(|c| mission.concepts.contains(**c))
         };
@@ -853,6 +929,10 @@ pub fn slot_role(name: &str, value: &Value) -> SlotRole {
         "vendor",
         "merchant",
         "payee",
+        // A secret a call sets must be the one the user gave, like a recipient.
+        "password",
+        "passphrase",
+        "pin",
         "company",
         "business",
         "provider",
@@ -1282,6 +1362,26 @@ impl Facts {
             }
         }
 
+        // A tool whose own name or description is sensitive
+        // ("read_statement_document", a bank's "change_postal_address")
+        // serves the mission when the mission names what the call acts on:
+        // the user asked for that very file, that very change.
+        let stated_argument = entries.iter().any(|(_, v)| {
+            !is_empty(v)
+                && trace_value(proposal, &mission, SlotRole::Target, v, &[]) == Origin::Mission
+        });
+        let grounded_change = requested
+            && slots
+                .iter()
+                .all(|s| matches!(s.origin, Origin::Mission | Origin::UserData));
+        if stated_argument && (!tool.operation.changes_state() || grounded_change) {
+            for (_, location, needed) in &mut sensitive {
+                if location == "tool" || location == "description" {
+                    *needed = true;
+                }
+            }
+        }
+
         let spend_usd = proposal.annotations.and_then(|a| a.spend_usd).or_else(|| {
             (tool.operation == Operation::Pay).then(|| {
                 entries
@@ -1472,9 +1572,14 @@ fn trace_text(
 
     // Stated by the mission?
     let stated = match role {
+        // A recipient is an address, or an account money goes to.
         SlotRole::Recipient => match provenance::normalise_email(trimmed) {
             Some(email) => mission.emails.contains(&email),
-            None => mission.states(trimmed),
+            None => {
+                provenance::normalise_account(trimmed)
+                    .is_some_and(|a| mission.identifiers.contains(&a))
+                    || mission.states(trimmed)
+            }
         },
         SlotRole::Account | SlotRole::Url => {
             provenance::normalise_account(trimmed).is_some_and(|a| mission.identifiers.contains(&a))
@@ -1608,6 +1713,7 @@ pub fn action_stems(proposal: &Proposal<'_>) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::intent::types::ToolAnnotations;
     use serde_json::json;
 
     #[test]
@@ -1701,6 +1807,78 @@ mod tests {
         );
         assert!(sensitive_classes("passport_number: X").contains(&SensitiveClass::Identity));
         assert!(sensitive_classes("notes/meeting-2024.md").is_empty());
+    }
+
+    #[test]
+    fn ibans_written_in_groups_are_identifiers() {
+        let m = MissionProfile::new("Pay €84.20 to IBAN DE44 5001 0517 5407 3249 31, thanks.");
+        assert!(m.identifiers.contains("DE44500105175407324931"));
+        assert!(
+            m.sensitive.contains(&SensitiveClass::Financial),
+            "a payment needs financial data"
+        );
+    }
+
+    #[test]
+    fn owner_data_is_a_pattern_not_a_list() {
+        for personal in [
+            "get customer details",
+            "list my personal data",
+            "account profile",
+        ] {
+            assert!(
+                sensitive_classes(personal).contains(&SensitiveClass::Personal),
+                "{personal}"
+            );
+        }
+        assert!(
+            !sensitive_classes("get weather data for Oslo").contains(&SensitiveClass::Personal)
+        );
+    }
+
+    #[test]
+    fn paid_reads_and_downloads_are_reads_first() {
+        let paid = ToolAnnotations {
+            spend_usd: Some(150.0),
+            ..ToolAnnotations::default()
+        };
+        let writes = ToolAnnotations::default();
+        let args = json!({"query": "claim construction", "url": "https://courts.example/x"});
+        let mission = MissionProfile::new("Gather the filings and case law for the appeal");
+
+        let mut query = Proposal::new("", "query_case_law", &args);
+        query.annotations = Some(&paid);
+        let query = ToolProfile::new(&query);
+        assert_eq!(query.operation, Operation::Pay);
+        assert!(
+            query.requested_by(&mission),
+            "the mission asks for case law"
+        );
+        assert!(!query.requested_by(&MissionProfile::new("Summarise the filings")));
+
+        let mut download = Proposal::new("", "download_document", &args);
+        download.annotations = Some(&writes);
+        let facts = Facts::gather(&Proposal {
+            mission: "Gather the filings and case law for the appeal",
+            ..download
+        });
+        assert!(facts.requested);
+        assert!(
+            facts.slots.iter().all(|s| s.role != SlotRole::Url),
+            "a download's URL is its source, not a destination"
+        );
+    }
+
+    #[test]
+    fn addressees_are_not_objects() {
+        let args = json!({"member": "Bob", "text": "the summary"});
+        let tool = ToolProfile::new(&Proposal::new("", "message_member", &args));
+        assert!(tool.requested_by(&MissionProfile::new(
+            "Read the article and DM Bob a summary"
+        )));
+        let args = json!({"iban": "DE44500105175407324931", "amount": 84.2});
+        let tool = ToolProfile::new(&Proposal::new("", "transfer_to_account", &args));
+        assert!(tool.requested_by(&MissionProfile::new("Please pay my electricity bill")));
     }
 
     #[test]

@@ -6,9 +6,6 @@ const MODULES: &str = "modular models (fga.mod, `module`, `extend type`) are not
      Phantom stores one model per store written as a single file; supporting them needs a \
      module loader and the schema 1.2 merge rules";
 
-const INTERSECTION_ARROW: &str = "intersection arrows (`.all()`) have no OpenFGA equivalent; \
-     supporting them needs an \"every parent\" rewrite kind in the engine";
-
 const SELF: &str = "`use self` / `self`: SpiceDB itself skips this file in its generic suite";
 
 /// (suite, assertion name prefix, reason).
@@ -21,32 +18,6 @@ pub const NOT_SUPPORTED: &[(&str, &str, &str)] = &[
     ),
     ("spicedb (files loaded)", "self.yaml.skip", SELF),
     ("spicedb", "self.yaml.skip", SELF),
-    (
-        "spicedb (files loaded)",
-        "caveatedintersectionarrow.yaml",
-        INTERSECTION_ARROW,
-    ),
-    (
-        "spicedb",
-        "caveatedintersectionarrow.yaml",
-        INTERSECTION_ARROW,
-    ),
-    (
-        "spicedb (files loaded)",
-        "intersectionarrow.yaml",
-        INTERSECTION_ARROW,
-    ),
-    ("spicedb", "intersectionarrow.yaml", INTERSECTION_ARROW),
-    (
-        "spicedb (files loaded)",
-        "multibranchcaveatwithintersectionarrows.yaml",
-        INTERSECTION_ARROW,
-    ),
-    (
-        "spicedb",
-        "multibranchcaveatwithintersectionarrows.yaml",
-        INTERSECTION_ARROW,
-    ),
 ];
 
 /// The reason an assertion is listed, if it is.

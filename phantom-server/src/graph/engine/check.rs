@@ -128,6 +128,67 @@ impl Any {
     }
 }
 
+/// Intersection accumulator: false wins; otherwise the first error; otherwise true, with
+/// one proof per branch.
+struct All {
+    err: Option<Box<GraphError>>,
+    low: usize,
+    whys: Vec<Why>,
+}
+
+impl All {
+    fn new() -> Self {
+        Self {
+            err: None,
+            low: usize::MAX,
+            whys: Vec::new(),
+        }
+    }
+
+    /// Adds a branch; `Some` is the answer when the branch is false, since no later branch
+    /// can change it. `proof` turns a true branch's proof into the one kept.
+    fn add(&mut self, step: Step, proof: impl FnOnce(Box<Why>) -> Why) -> Option<Step> {
+        self.low = self.low.min(step.low);
+        match step.value {
+            Ok(true) => {
+                self.whys.extend(step.why.map(proof));
+                None
+            }
+            Ok(false) => Some(Step {
+                value: Ok(false),
+                low: self.low,
+                cycle: step.cycle,
+                why: None,
+            }),
+            Err(e) => {
+                self.err.get_or_insert(e);
+                None
+            }
+        }
+    }
+
+    fn finish(self, explain: bool) -> Step {
+        match self.err {
+            Some(e) => Step {
+                value: Err(e),
+                low: self.low,
+                cycle: false,
+                why: None,
+            },
+            None => Step {
+                value: Ok(true),
+                low: self.low,
+                cycle: false,
+                why: explain.then(|| {
+                    Box::new(Why::All {
+                        branches: self.whys,
+                    })
+                }),
+            },
+        }
+    }
+}
+
 thread_local! {
     /// A memo table kept per thread between requests, so that a check allocates nothing once
     /// the table has grown to the size checks need.
@@ -403,7 +464,16 @@ impl<'a> Evaluator<'a> {
                     then,
                 })
             }
-            Rewrite::TupleToUserset { tupleset, computed } => {
+            Rewrite::TupleToUserset {
+                tupleset,
+                computed,
+                all: true,
+            } => self.every_parent(obj, *tupleset, *computed, depth),
+            Rewrite::TupleToUserset {
+                tupleset,
+                computed,
+                all: false,
+            } => {
                 let tupleset_relation = self
                     .model
                     .and_then(|m| m.relation(self.tuples.type_of(obj), *tupleset));
@@ -446,41 +516,14 @@ impl<'a> Evaluator<'a> {
                 any.finish()
             }
             Rewrite::Intersection(children) => {
-                let mut err = None;
-                let mut low = usize::MAX;
-                let mut whys = Vec::new();
+                let mut all = All::new();
                 for child in children {
                     let step = self.rewrite(obj, relation, child, depth);
-                    low = low.min(step.low);
-                    match step.value {
-                        Ok(true) => whys.extend(step.why.map(|w| *w)),
-                        Ok(false) => {
-                            return Step {
-                                value: Ok(false),
-                                low,
-                                cycle: step.cycle,
-                                why: None,
-                            };
-                        }
-                        Err(e) => {
-                            err.get_or_insert(e);
-                        }
+                    if let Some(no) = all.add(step, |why| *why) {
+                        return no;
                     }
                 }
-                match err {
-                    Some(e) => Step {
-                        value: Err(e),
-                        low,
-                        cycle: false,
-                        why: None,
-                    },
-                    None => Step {
-                        value: Ok(true),
-                        low,
-                        cycle: false,
-                        why: self.explain.then(|| Box::new(Why::All { branches: whys })),
-                    },
-                }
+                all.finish(self.explain)
             }
             Rewrite::Difference(d) => {
                 let base = self.rewrite(obj, relation, &d.0, depth);
@@ -636,6 +679,50 @@ impl<'a> Evaluator<'a> {
         }
     }
 
+    /// SpiceDB's intersection arrow: the relation must hold on every parent the tupleset
+    /// links to, each link's condition included, and there must be at least one parent.
+    fn every_parent(&mut self, obj: ObjId, tupleset: Sym, computed: Sym, depth: u32) -> Step {
+        let tupleset_relation = self
+            .model
+            .and_then(|m| m.relation(self.tuples.type_of(obj), tupleset));
+        let tuples = self.tuples;
+        let mut parents = 0usize;
+        let mut all = All::new();
+        for node in tuples.nodes(obj) {
+            for edge in node.out_rel(tupleset) {
+                if tuples.is_wildcard(edge.subject) || !self.allowed(tupleset_relation, edge) {
+                    continue;
+                }
+                parents += 1;
+                // A link whose condition is false is a parent that does not grant.
+                let condition = self.edge_condition(edge.cond);
+                let Some(step) = self.guarded(condition, |this| {
+                    this.check_relation(edge.subject, computed, depth + 1)
+                }) else {
+                    return Step {
+                        low: all.low,
+                        ..Step::no()
+                    };
+                };
+                let tuple = self.explain.then(|| self.tuple_key(obj, edge));
+                let proof = |then| match tuple {
+                    Some(tuple) => Why::ViaParent { tuple, then },
+                    None => *then,
+                };
+                if let Some(no) = all.add(step, proof) {
+                    return no;
+                }
+            }
+        }
+        if parents == 0 {
+            return Step {
+                low: all.low,
+                ..Step::no()
+            };
+        }
+        all.finish(self.explain)
+    }
+
     /// A tuple's condition AND what lies behind the tuple. An unknown condition (a missing
     /// parameter) still lets a false answer behind it decide: unknown AND false is false.
     fn guarded(
@@ -691,9 +778,16 @@ pub fn describe(rewrite: &Rewrite, name: impl Fn(Sym) -> String + Copy) -> Strin
     match rewrite {
         Rewrite::This => "[direct]".to_owned(),
         Rewrite::Computed(r) => name(*r),
-        Rewrite::TupleToUserset { tupleset, computed } => {
-            format!("{} from {}", name(*computed), name(*tupleset))
-        }
+        Rewrite::TupleToUserset {
+            tupleset,
+            computed,
+            all: false,
+        } => format!("{} from {}", name(*computed), name(*tupleset)),
+        Rewrite::TupleToUserset {
+            tupleset,
+            computed,
+            all: true,
+        } => format!("{}.all({})", name(*tupleset), name(*computed)),
         Rewrite::Union(c) => format!(
             "({})",
             c.iter()

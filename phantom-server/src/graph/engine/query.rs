@@ -553,7 +553,11 @@ fn forward_candidates(
                     }
                 }
                 Rewrite::Computed(c) => queue.push_back((o, *c)),
-                Rewrite::TupleToUserset { tupleset, computed } => {
+                // An every-parent arrow reaches the same subjects; the check that
+                // follows keeps those every parent grants.
+                Rewrite::TupleToUserset {
+                    tupleset, computed, ..
+                } => {
                     let tupleset_relation = model.and_then(|m| m.relation(o_type, *tupleset));
                     for node in tuples.nodes(o) {
                         for edge in node.out_rel(*tupleset) {
@@ -595,6 +599,32 @@ fn direct_leaf(eval: &Evaluator<'_>, obj: ObjId, rel: Sym) -> Leaf {
     }
 }
 
+/// `parent#computed` for every parent the tupleset links `obj` to, sorted.
+fn parent_usersets(
+    eval: &Evaluator<'_>,
+    obj: ObjId,
+    tupleset: Sym,
+    computed: Sym,
+) -> BTreeSet<String> {
+    let t = &eval.tuples;
+    let tupleset_relation = eval
+        .model
+        .and_then(|m| m.relation(t.type_of(obj), tupleset));
+    let mut parents = BTreeSet::new();
+    for node in t.nodes(obj) {
+        for edge in node.out_rel(tupleset) {
+            if !t.is_wildcard(edge.subject) && eval.allowed(tupleset_relation, edge) {
+                parents.insert(format!(
+                    "{}#{}",
+                    t.object_name(edge.subject),
+                    t.sym_name(computed)
+                ));
+            }
+        }
+    }
+    parents
+}
+
 fn expand_rewrite(
     eval: &Evaluator<'_>,
     obj: ObjId,
@@ -611,22 +641,12 @@ fn expand_rewrite(
             }),
             ..Leaf::default()
         }),
-        Rewrite::TupleToUserset { tupleset, computed } => {
-            let tupleset_relation = eval
-                .model
-                .and_then(|m| m.relation(t.type_of(obj), *tupleset));
-            let mut parents = BTreeSet::new();
-            for node in t.nodes(obj) {
-                for edge in node.out_rel(*tupleset) {
-                    if !t.is_wildcard(edge.subject) && eval.allowed(tupleset_relation, edge) {
-                        parents.insert(format!(
-                            "{}#{}",
-                            t.object_name(edge.subject),
-                            t.sym_name(*computed)
-                        ));
-                    }
-                }
-            }
+        Rewrite::TupleToUserset {
+            tupleset,
+            computed,
+            all: false,
+        } => {
+            let parents = parent_usersets(eval, obj, *tupleset, *computed);
             NodeKind::Leaf(Leaf {
                 tuple_to_userset: Some(TupleToUsersetLeaf {
                     tupleset: format!("{}#{}", t.object_name(obj), t.sym_name(*tupleset)),
@@ -636,6 +656,26 @@ fn expand_rewrite(
                         .collect(),
                 }),
                 ..Leaf::default()
+            })
+        }
+        // Every parent must grant it: an intersection of one computed userset per parent.
+        Rewrite::TupleToUserset {
+            tupleset,
+            computed,
+            all: true,
+        } => {
+            let parents = parent_usersets(eval, obj, *tupleset, *computed);
+            NodeKind::Intersection(Nodes {
+                nodes: parents
+                    .into_iter()
+                    .map(|userset| ExpandNode {
+                        name: name.to_owned(),
+                        kind: NodeKind::Leaf(Leaf {
+                            computed: Some(Computed { userset }),
+                            ..Leaf::default()
+                        }),
+                    })
+                    .collect(),
             })
         }
         Rewrite::Union(c) => NodeKind::Union(Nodes {

@@ -24,6 +24,8 @@ pub enum Rewrite {
         tupleset: Sym,
         /// The relation evaluated on each parent.
         computed: Sym,
+        /// Whether every parent must grant it (SpiceDB's `.all()`), not just one.
+        all: bool,
     },
     /// Any child.
     Union(Vec<Rewrite>),
@@ -134,6 +136,7 @@ fn compile_rewrite(rewrite: &Userset, names: &mut Names) -> Rewrite {
         Userset::TupleToUserset(t) => Rewrite::TupleToUserset {
             tupleset: names.intern(&t.tupleset.relation),
             computed: names.intern(&t.computed_userset.relation),
+            all: t.all,
         },
         Userset::Union(u) => {
             Rewrite::Union(u.child.iter().map(|c| compile_rewrite(c, names)).collect())
@@ -241,7 +244,9 @@ impl CompiledModel {
                                 .or_default()
                                 .push(Dependent::Computed { relation: rel });
                         }
-                        Rewrite::TupleToUserset { tupleset, computed } => {
+                        Rewrite::TupleToUserset {
+                            tupleset, computed, ..
+                        } => {
                             let parents = self
                                 .relation(type_sym, *tupleset)
                                 .map(|r| r.restrictions.as_slice())

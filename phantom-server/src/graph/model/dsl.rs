@@ -789,7 +789,8 @@ impl<'a> Parser<'a> {
 ///
 /// [`ModelError::NotExpressible`] when the model cannot be written in the DSL: a relation whose
 /// direct assignment (`this`) is not reachable through first operands (for example the
-/// subtracted side of `but not`), or that uses `this` twice.
+/// subtracted side of `but not`), that uses `this` twice, or that uses an every-parent
+/// arrow (SpiceDB's `.all()`).
 pub fn to_dsl(model: &AuthorizationModel) -> Result<String, ModelError> {
     let mut out = String::new();
     out.push_str("model\n");
@@ -882,6 +883,8 @@ fn write_rewrite(
             write_restrictions(direct, out);
         }
         Userset::ComputedUserset(c) => out.push_str(&c.relation),
+        // SpiceDB's `.all()` has no OpenFGA syntax.
+        Userset::TupleToUserset(t) if t.all => return None,
         Userset::TupleToUserset(t) => {
             let _ = write!(
                 out,

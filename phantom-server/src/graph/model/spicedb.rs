@@ -1,10 +1,11 @@
 //! Translation of SpiceDB's schema language into an OpenFGA model, for the features both
 //! share: definitions, relations with `|` type lists (`user`, `user:*`, `group#member`,
-//! `user with caveat`, `with expiration`), permissions with `+`, `&`, `-`, `->` and `.any()`,
-//! `nil`, and caveats (CEL, as OpenFGA conditions).
+//! `user with caveat`, `with expiration`), permissions with `+`, `&`, `-`, `->`, `.any()` and
+//! `.all()` (an intersection arrow, which OpenFGA has no rewrite for: it becomes a
+//! tuple-to-userset marked `all`, Phantom's one extension of the model), `nil`, and caveats
+//! (CEL, as OpenFGA conditions).
 //!
-//! What does not translate is an error naming the feature: `.all()` (an intersection arrow,
-//! which OpenFGA has no rewrite for) and `use self` / `self`.
+//! What does not translate is an error naming the feature: `use self` / `self`.
 //!
 //! Differences the caller must know: SpiceDB arrows may walk relations whose subjects are
 //! usersets or several types; the translated model keeps them, so it must be loaded with
@@ -416,10 +417,7 @@ impl Parser {
             self.punct(")")?;
             return match function.as_str() {
                 "any" => Ok(Userset::tuple_to_userset(name, computed)),
-                "all" => Err(ModelError::Unsupported(
-                    "intersection arrows (`.all()`): OpenFGA's rewrites have no equivalent"
-                        .to_owned(),
-                )),
+                "all" => Ok(Userset::tuple_to_userset_all(name, computed)),
                 _ => Err(self.error("`any` or `all`")),
             };
         }

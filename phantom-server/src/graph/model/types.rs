@@ -259,6 +259,17 @@ impl Userset {
         Self::TupleToUserset(TupleToUserset {
             tupleset: ObjectRelation::relation(tupleset),
             computed_userset: ObjectRelation::relation(computed),
+            all: false,
+        })
+    }
+
+    /// SpiceDB's intersection arrow `tupleset.all(computed)`: the relation
+    /// must hold on every parent, and there must be one.
+    pub fn tuple_to_userset_all(tupleset: impl Into<String>, computed: impl Into<String>) -> Self {
+        Self::TupleToUserset(TupleToUserset {
+            tupleset: ObjectRelation::relation(tupleset),
+            computed_userset: ObjectRelation::relation(computed),
+            all: true,
         })
     }
 
@@ -311,6 +322,12 @@ pub struct TupleToUserset {
     /// The relation evaluated on each parent.
     #[serde(rename = "computedUserset")]
     pub computed_userset: ObjectRelation,
+    /// Whether the relation must hold on every parent rather than on one:
+    /// SpiceDB's intersection arrow (`parent.all(viewer)`). OpenFGA has no
+    /// such rewrite; the field is a Phantom extension of its JSON form and
+    /// absent from JSON when false, so OpenFGA models round-trip unchanged.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub all: bool,
 }
 
 /// The children of a union or intersection.

@@ -276,8 +276,10 @@ impl<'m> Validator<'m> {
                 Userset::ComputedUserset(c) => c.relation.clone(),
                 Userset::TupleToUserset(t) => {
                     format!(
-                        "{} from {}",
-                        t.computed_userset.relation, t.tupleset.relation
+                        "{} from {}{}",
+                        t.computed_userset.relation,
+                        t.tupleset.relation,
+                        if t.all { " (all)" } else { "" }
                     )
                 }
                 _ => continue,

@@ -289,3 +289,86 @@ fn replay_keeps_tuples_the_latest_model_forbids() {
             .allowed
     );
 }
+
+#[test]
+fn every_parent_arrows_need_every_parent() {
+    let model = crate::graph::model::spicedb::from_spicedb_schema(
+        "definition user {}
+         definition team { relation member: user }
+         definition resource {
+             relation team: team
+             permission view_any = team->member
+             permission view_all = team.all(member)
+         }",
+    )
+    .unwrap();
+
+    // The extension shows in the JSON form only where it is used, round-trips, and has no
+    // OpenFGA DSL to be written as.
+    let json = serde_json::to_string(&model).unwrap();
+    assert_eq!(json.matches("\"all\":true").count(), 1, "{json}");
+    let back: crate::graph::AuthorizationModel = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, model);
+    assert!(matches!(
+        crate::graph::model::to_dsl(&model),
+        Err(crate::graph::ModelError::NotExpressible { .. })
+    ));
+
+    let mut g = Graph::new();
+    g.write_model_with(model, crate::graph::Validation::References)
+        .unwrap();
+    g.apply(
+        &[
+            t("resource:r#team@team:a"),
+            t("resource:r#team@team:b"),
+            t("team:a#member@user:ann"),
+            t("team:b#member@user:ann"),
+            t("team:a#member@user:bob"),
+        ],
+        &[],
+    )
+    .unwrap();
+
+    assert!(allowed(&g, "resource:r", "view_all", "user:ann"));
+    assert!(!allowed(&g, "resource:r", "view_all", "user:bob"));
+    assert!(allowed(&g, "resource:r", "view_any", "user:bob"));
+    // No parent at all grants nothing.
+    assert!(!allowed(&g, "resource:empty", "view_all", "user:ann"));
+
+    let listed = g
+        .list_objects(&ListObjectsRequest::new("resource", "view_all", "user:bob"))
+        .unwrap();
+    assert!(listed.is_empty(), "{listed:?}");
+    let filters = [UserFilter::parse("user")];
+    let users = g
+        .list_users(&ListUsersRequest::new("resource:r", "view_all", &filters))
+        .unwrap();
+    assert_eq!(users, ["user:ann"]);
+
+    // The proof names both parents.
+    let answer = g
+        .check(&CheckRequest::new("resource:r", "view_all", "user:ann").explain())
+        .unwrap();
+    let Some(Why::All { branches }) = answer.why else {
+        panic!("{:?}", answer.why)
+    };
+    assert_eq!(branches.len(), 2);
+    assert!(branches.iter().all(|b| matches!(b, Why::ViaParent { .. })));
+
+    // Expanded as an intersection of one userset per parent.
+    let tree = g
+        .expand(&ExpandRequest {
+            object: "resource:r",
+            relation: "view_all",
+            ..ExpandRequest::default()
+        })
+        .unwrap();
+    let tree = serde_json::to_value(tree).unwrap();
+    assert_eq!(
+        tree["root"]["intersection"]["nodes"]
+            .as_array()
+            .map(Vec::len),
+        Some(2),
+        "{tree}"
+    );
+}

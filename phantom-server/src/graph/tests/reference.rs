@@ -2,7 +2,8 @@
 //! shares no code with the engine: strings instead of ids, no index, no memo, no pre-checks.
 //!
 //! Two families:
-//! * monotone models (union, intersection, computed, tuple-to-userset, userset restrictions
+//! * monotone models (union, intersection, computed, tuple-to-userset on any parent and on
+//!   every parent (SpiceDB's `.all()`), userset restrictions
 //!   pointing anywhere, so data may cycle), where the reference computes the least fixpoint
 //!   of all facts by plain iteration;
 //! * stratified models that also use exclusion, where a relation only refers to relations of
@@ -29,6 +30,8 @@ enum Rw {
     This,
     Computed(usize),
     Ttu(usize),
+    /// Every parent must grant it (SpiceDB's `.all()`); there must be one.
+    TtuAll(usize),
     Union(Vec<Rw>),
     Intersection(Vec<Rw>),
     Difference(Box<Rw>, Box<Rw>),
@@ -60,6 +63,7 @@ fn rewrite(relation: usize, stratified: bool, exclusion: bool) -> BoxedStrategy<
     if lower > 0 {
         leaves.push((0..lower).prop_map(Rw::Computed).boxed());
         leaves.push((0..lower).prop_map(Rw::Ttu).boxed());
+        leaves.push((0..lower).prop_map(Rw::TtuAll).boxed());
     }
     let leaf = proptest::strategy::Union::new(leaves).boxed();
     leaf.prop_recursive(2, 6, 3, move |inner| {
@@ -160,6 +164,7 @@ fn to_userset(rw: &Rw) -> Userset {
         Rw::This => Userset::this(),
         Rw::Computed(r) => Userset::computed(RELATIONS[*r]),
         Rw::Ttu(r) => Userset::tuple_to_userset("parent", RELATIONS[*r]),
+        Rw::TtuAll(r) => Userset::tuple_to_userset_all("parent", RELATIONS[*r]),
         Rw::Union(c) => Userset::union(c.iter().map(to_userset).collect()),
         Rw::Intersection(c) => Userset::intersection(c.iter().map(to_userset).collect()),
         Rw::Difference(a, b) => Userset::difference(to_userset(a), to_userset(b)),
@@ -336,6 +341,13 @@ fn eval_monotone(
             .subjects(object, "parent")
             .iter()
             .any(|p| facts.contains(&((*p).to_owned(), *c, user.to_owned()))),
+        Rw::TtuAll(c) => {
+            let parents = data.subjects(object, "parent");
+            !parents.is_empty()
+                && parents
+                    .iter()
+                    .all(|p| facts.contains(&((*p).to_owned(), *c, user.to_owned())))
+        }
         Rw::Union(children) => children
             .iter()
             .any(|c| eval_monotone(data, facts, object, r, c, user)),
@@ -374,6 +386,10 @@ fn eval_stratified(data: &Data<'_>, object: &str, r: usize, rw: &Rw, user: &str)
             .subjects(object, "parent")
             .iter()
             .any(|p| holds(data, p, *c, user)),
+        Rw::TtuAll(c) => {
+            let parents = data.subjects(object, "parent");
+            !parents.is_empty() && parents.iter().all(|p| holds(data, p, *c, user))
+        }
         Rw::Union(children) => children
             .iter()
             .any(|c| eval_stratified(data, object, r, c, user)),

@@ -1,10 +1,15 @@
 //! OpenFGA's language corpus: DSL ↔ JSON transformer pairs, syntax and semantic validation
-//! cases, JSON validation, object ids.
+//! cases, JSON validation, object ids, modular models and `fga.mod` manifests (not
+//! supported), and the CLI's store files.
 
+use std::collections::BTreeSet;
 use std::fs;
 
 use phantom_server::graph::model::{AuthorizationModel, ModelError, parse_dsl};
 use phantom_server::graph::tuple::is_valid_object_id;
+use phantom_server::graph::{
+    CheckRequest, Graph, ListObjectsRequest, ListUsersRequest, TupleKey, UserFilter,
+};
 use serde_json::Value;
 
 use crate::tally::Tally;
@@ -83,6 +88,139 @@ fn transformer_modules() {
         tally.record(&name, Err("modular models are not supported".to_owned()));
     }
     assert!(tally.finish());
+}
+
+/// `fga.mod` files (the manifest of a modular model) parsed to JSON with positions: part of
+/// modular models, which are not supported.
+#[test]
+fn fga_mod_files() {
+    let mut tally = Tally::new("language/fga-mod");
+    for case in cases("fga-mod-transformer-cases.yaml") {
+        let name = case["name"].as_str().unwrap().to_owned();
+        tally.record(&name, Err("fga.mod manifests are not parsed".to_owned()));
+    }
+    assert!(tally.finish());
+}
+
+/// The OpenFGA CLI's store files (`store.fga.yaml`): a model (inline or in `model_file`),
+/// tuples, and Check / ListObjects / ListUsers tests. The tests of the valid files run against
+/// the engine; the files that must fail the CLI's JSON-schema validation are listed as not
+/// supported, since Phantom reads no store files.
+#[test]
+fn store_files() {
+    let mut tally = Tally::new("language/stores");
+    let mut dirs: Vec<_> = fs::read_dir(language_dir().join("stores"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    dirs.sort();
+    for dir in dirs {
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        if dir.join("expected_errors.json").exists() {
+            tally.record(&name, Err("store-file schema validation".to_owned()));
+            continue;
+        }
+        let store = read_yaml(&dir.join("store.fga.yaml"));
+        let dsl = match (store.get("model"), store.get("model_file")) {
+            (Some(Value::String(model)), _) => model.clone(),
+            (_, Some(Value::String(file))) => fs::read_to_string(dir.join(file)).unwrap(),
+            _ => panic!("{name}: no model"),
+        };
+        let mut graph = Graph::new();
+        if let Err(e) = graph.write_model_dsl(&dsl) {
+            tally.record(&name, Err(format!("model: {e}")));
+            continue;
+        }
+        let tuples: Vec<TupleKey> = store["tuples"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|t| {
+                TupleKey::new(
+                    str_of(t, "object"),
+                    str_of(t, "relation"),
+                    str_of(t, "user"),
+                )
+            })
+            .collect();
+        if let Err(e) = graph.apply(&tuples, &[]) {
+            tally.record(&name, Err(format!("tuples: {e}")));
+            continue;
+        }
+        for (i, test) in store["tests"].as_array().into_iter().flatten().enumerate() {
+            let outcome = store_test(&graph, test);
+            tally.record(&format!("{name}/{i}"), outcome);
+        }
+    }
+    assert!(tally.finish());
+}
+
+fn str_of<'a>(value: &'a Value, key: &str) -> &'a str {
+    value[key].as_str().unwrap_or("")
+}
+
+/// One test of a store file: every assertion of its `check`, `list_objects` and `list_users`.
+fn store_test(graph: &Graph, test: &Value) -> Result<(), String> {
+    let each = |key: &str| test[key].as_array().cloned().unwrap_or_default();
+    for check in each("check") {
+        for (relation, want) in check["assertions"].as_object().into_iter().flatten() {
+            let request =
+                CheckRequest::new(str_of(&check, "object"), relation, str_of(&check, "user"));
+            let got = graph.check(&request).map_err(|e| e.to_string())?.allowed;
+            if Some(got) != want.as_bool() {
+                return Err(format!("check {request:?}: got {got}, expected {want}"));
+            }
+        }
+    }
+    for list in each("list_objects") {
+        for (relation, want) in list["assertions"].as_object().into_iter().flatten() {
+            let request =
+                ListObjectsRequest::new(str_of(&list, "type"), relation, str_of(&list, "user"));
+            let got: BTreeSet<String> = graph
+                .list_objects(&request)
+                .map_err(|e| e.to_string())?
+                .into_iter()
+                .collect();
+            let want: BTreeSet<String> = strings(want);
+            if got != want {
+                return Err(format!(
+                    "list objects {relation}: got {got:?}, expected {want:?}"
+                ));
+            }
+        }
+    }
+    for list in each("list_users") {
+        let filters: Vec<UserFilter> = list["user_filter"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|f| UserFilter::parse(str_of(f, "type")))
+            .collect();
+        for (relation, want) in list["assertions"].as_object().into_iter().flatten() {
+            let request = ListUsersRequest::new(str_of(&list, "object"), relation, &filters);
+            let got: BTreeSet<String> = graph
+                .list_users(&request)
+                .map_err(|e| e.to_string())?
+                .into_iter()
+                .collect();
+            let want: BTreeSet<String> = strings(&want["users"]);
+            if got != want {
+                return Err(format!(
+                    "list users {relation}: got {got:?}, expected {want:?}"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn strings(value: &Value) -> BTreeSet<String> {
+    value
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect()
 }
 
 /// Runs a DSL validation file: the same accept/reject decision as the expected errors, and the

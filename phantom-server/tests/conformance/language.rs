@@ -26,15 +26,20 @@ fn cases(file: &str) -> Vec<Value> {
     }
 }
 
-#[test]
-fn transformer_pairs() {
-    let mut tally = Tally::new("language/transformer");
-    let mut dirs: Vec<_> = fs::read_dir(language_dir().join("transformer"))
+/// The case folders under `folder`, in name order.
+fn case_dirs(folder: &str) -> Vec<std::path::PathBuf> {
+    let mut dirs: Vec<_> = fs::read_dir(language_dir().join(folder))
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
     dirs.sort();
-    for dir in dirs {
+    dirs
+}
+
+#[test]
+fn transformer_pairs() {
+    let mut tally = Tally::new("language/transformer");
+    for dir in case_dirs("transformer") {
         let name = dir.file_name().unwrap().to_string_lossy().into_owned();
         let dsl = fs::read_to_string(dir.join("authorization-model.fga")).unwrap();
         let expected: Value = serde_json::from_str(
@@ -78,12 +83,7 @@ fn transformer_pairs() {
 #[test]
 fn transformer_modules() {
     let mut tally = Tally::new("language/transformer-module");
-    let mut dirs: Vec<_> = fs::read_dir(language_dir().join("transformer-module"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    dirs.sort();
-    for dir in dirs {
+    for dir in case_dirs("transformer-module") {
         let name = dir.file_name().unwrap().to_string_lossy().into_owned();
         tally.record(&name, Err("modular models are not supported".to_owned()));
     }
@@ -109,12 +109,7 @@ fn fga_mod_files() {
 #[test]
 fn store_files() {
     let mut tally = Tally::new("language/stores");
-    let mut dirs: Vec<_> = fs::read_dir(language_dir().join("stores"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    dirs.sort();
-    for dir in dirs {
+    for dir in case_dirs("stores") {
         let name = dir.file_name().unwrap().to_string_lossy().into_owned();
         if dir.join("expected_errors.json").exists() {
             tally.record(&name, Err("store-file schema validation".to_owned()));

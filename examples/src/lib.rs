@@ -40,9 +40,26 @@ impl Phantom {
         let data_dir =
             std::env::temp_dir().join(format!("phantom-example-{}-{nanos}", std::process::id()));
 
+        // The MiniLM weights where `phantom model fetch` puts them (or where
+        // PHANTOM_MODEL_DIR says); the lexical fallback without them.
+        let model_dir = std::env::var_os("PHANTOM_MODEL_DIR")
+            .map_or_else(|| Config::default().model_dir(), std::path::PathBuf::from);
+        if phantom_server::intent::model::is_installed(&model_dir) {
+            eprintln!(
+                "embedded Phantom: semantic tier all-MiniLM-L6-v2 ({})",
+                model_dir.display()
+            );
+        } else {
+            eprintln!(
+                "embedded Phantom: semantic tier is the lexical fallback (no MiniLM weights in {}; \
+                 `cargo run --release -p phantom-server -- model fetch` installs them)",
+                model_dir.display()
+            );
+        }
         let config = Config {
             listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
             data_dir: data_dir.clone(),
+            model_dir: Some(model_dir),
             api_key: Some(key.expose().parse().map_err(|_| "unreachable")?),
             log: "warn".to_owned(),
             ..Config::default()

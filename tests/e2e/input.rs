@@ -108,6 +108,15 @@ async fn malformed_input_is_refused_with_the_reason_and_nothing_is_written() {
     assert_eq!(status, 400);
     assert!(message(&body).contains("forever"), "{body}");
 
+    // A mistyped path is a JSON error naming it, not an empty 404.
+    let (status, body) = post_raw(&server, "/v1/authorise", "{}", json).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (404, Some("unknown_route")),
+        "{body}"
+    );
+    assert!(message(&body).contains("/v1/authorise"), "{body}");
+
     assert_eq!(
         audit_len(&server).await,
         before,

@@ -13,6 +13,7 @@
 
 use std::time::Duration;
 
+use clap::Parser;
 use phantom_examples::Phantom;
 use phantom_sdk::{
     ApprovalDecision, ApprovalStatus, Constraints, CreateMission, IssueToken, Mission,
@@ -25,9 +26,19 @@ use tower::{Layer, ServiceExt};
 
 const INTENT: &str = "Deep legal research on patent case Acme v. Zenith: gather the patent, the filings and case law, and write a memo on infringement and invalidity";
 
+/// A seven-day legal research mission through Phantom, with an approval and a rollback.
+#[derive(Debug, Parser)]
+#[command(name = "research-agent", version)]
+struct Args {
+    /// Have the reviewer deny the $150 expert query instead of approving it.
+    #[arg(long)]
+    deny: bool,
+}
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    match run(std::env::args().any(|a| a == "--deny")).await {
+    let args = Args::parse();
+    match run(args.deny).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("research-agent: {e}");

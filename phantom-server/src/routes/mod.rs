@@ -59,10 +59,24 @@ pub fn router(state: AppState) -> Router {
     let max_body = state.config().max_body_bytes;
     routes
         .finish_api(&mut api)
+        .fallback(unknown_route)
         .layer(Extension(Arc::new(api)))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Any path the API does not serve: a JSON error like every other, naming
+/// the path so a typo is easy to see.
+async fn unknown_route(uri: axum::http::Uri) -> crate::error::ApiError {
+    crate::error::ApiError::new(
+        StatusCode::NOT_FOUND,
+        "unknown_route",
+        format!(
+            "no route `{}`; /openapi.json lists them",
+            uri.path().chars().take(200).collect::<String>()
+        ),
+    )
 }
 
 /// A `201 Created` answer.

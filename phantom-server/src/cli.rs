@@ -232,8 +232,10 @@ async fn fetch_model(dir: Option<PathBuf>) -> Result<(), String> {
 
 fn init_logging(filter: &str) {
     let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    // Colours only on a terminal: a log file or a collector gets plain text.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(true)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .try_init();
 }

@@ -201,6 +201,18 @@ async fn the_api_description_is_generated_and_metrics_count_decisions() {
         );
     }
     assert!(api["components"]["schemas"].get("Decision").is_some());
+    // Both credentials are described; /healthz needs neither.
+    for scheme in ["operator", "ghost_token"] {
+        assert_eq!(
+            api["components"]["securitySchemes"][scheme]["scheme"], "bearer",
+            "{scheme}"
+        );
+    }
+    assert_eq!(api["security"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        api["paths"]["/healthz"]["get"]["security"],
+        serde_json::json!([{}])
+    );
 
     let token = server
         .token(

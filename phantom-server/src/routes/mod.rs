@@ -17,7 +17,10 @@ use std::sync::Arc;
 use aide::OperationOutput;
 use aide::axum::ApiRouter;
 use aide::generate::GenContext;
-use aide::openapi::{Info, OpenApi, Operation, Response as ApiResponse, StatusCode as ApiStatus};
+use aide::openapi::{
+    Info, OpenApi, Operation, ReferenceOr, Response as ApiResponse, SecurityRequirement,
+    SecurityScheme, StatusCode as ApiStatus,
+};
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -57,13 +60,58 @@ pub fn router(state: AppState) -> Router {
     }
 
     let max_body = state.config().max_body_bytes;
-    routes
-        .finish_api(&mut api)
+    let router = routes.finish_api(&mut api);
+    describe_credentials(&mut api);
+    router
         .fallback(unknown_route)
         .layer(Extension(Arc::new(api)))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// The two credentials the API takes, in the description: every call needs
+/// one of them except `/healthz` (and `/openapi.json`, which is not listed).
+fn describe_credentials(api: &mut OpenApi) {
+    let bearer = |format: &str, description: &str| {
+        ReferenceOr::Item(SecurityScheme::Http {
+            scheme: "bearer".to_owned(),
+            bearer_format: Some(format.to_owned()),
+            description: Some(description.to_owned()),
+            extensions: Default::default(),
+        })
+    };
+    let components = api.components.get_or_insert_with(Default::default);
+    components.security_schemes.insert(
+        "operator".to_owned(),
+        bearer(
+            "phk_…",
+            "A management API key: every call but an agent's own.",
+        ),
+    );
+    components.security_schemes.insert(
+        "ghost_token".to_owned(),
+        bearer(
+            "phm_…",
+            "An agent's ghost token: authorize, its mission's actions and compensations, its approvals.",
+        ),
+    );
+    let requirement = |scheme: &str| {
+        let mut requirement = SecurityRequirement::default();
+        requirement.insert(scheme.to_owned(), Vec::new());
+        requirement
+    };
+    api.security = vec![requirement("operator"), requirement("ghost_token")];
+
+    // An empty requirement object: no credential needed.
+    if let Some(ReferenceOr::Item(health)) = api
+        .paths
+        .as_mut()
+        .and_then(|paths| paths.paths.get_mut("/healthz"))
+        && let Some(get) = health.get.as_mut()
+    {
+        get.security = vec![SecurityRequirement::default()];
+    }
 }
 
 /// Any path the API does not serve: a JSON error like every other, naming

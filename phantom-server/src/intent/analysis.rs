@@ -542,9 +542,9 @@ pub struct ToolProfile {
     pub object_stems: Vec<String>,
     /// The name says it acts on everything ("delete_all_events").
     pub bulk: bool,
-    /// The name's verb reads ("download_document", "query_case_law") though
-    /// the call is declared to change state: it saves what it fetched, or
-    /// charges for what it returns.
+    /// The name's first verb reads ("get_…", "download_document",
+    /// "query_case_law"). On a call that changes state, that means it saves
+    /// what it fetched or charges for what it returns.
     pub reads_first: bool,
 }
 
@@ -929,10 +929,6 @@ pub fn slot_role(name: &str, value: &Value) -> SlotRole {
         "vendor",
         "merchant",
         "payee",
-        // A secret a call sets must be the one the user gave, like a recipient.
-        "password",
-        "passphrase",
-        "pin",
         "company",
         "business",
         "provider",
@@ -943,6 +939,10 @@ pub fn slot_role(name: &str, value: &Value) -> SlotRole {
         "organisation",
         "store",
         "shop",
+        // A secret a call sets must be the one the user gave, like a recipient.
+        "password",
+        "passphrase",
+        "pin",
     ]) {
         return SlotRole::Target;
     }

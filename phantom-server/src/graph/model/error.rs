@@ -127,6 +127,9 @@ pub struct ValidationIssue {
 impl fmt::Display for ValidationIssue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.position {
+            Some(p) if p.column > 0 => {
+                write!(f, "line {}, column {}: {}", p.line, p.column, self.message)
+            }
             Some(p) => write!(f, "line {}: {}", p.line, self.message),
             None => f.write_str(&self.message),
         }

@@ -372,3 +372,17 @@ fn every_parent_arrows_need_every_parent() {
         "{tree}"
     );
 }
+
+#[test]
+fn semantic_errors_point_at_the_declaration() {
+    let mut g = Graph::new();
+    let err = g
+        .write_model_dsl(
+            "model\n  schema 1.1\ntype user\ntype doc\n  relations\n    define viewer: [usr]\n",
+        )
+        .unwrap_err()
+        .to_string();
+    // The relation's `define` on line 6 starts at column 5.
+    assert!(err.contains("line 6, column 5"), "{err}");
+    assert!(err.contains("usr"), "{err}");
+}

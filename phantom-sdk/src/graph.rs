@@ -48,8 +48,11 @@ pub struct ModelVersion {
     pub model_id: String,
     /// The model in OpenFGA's JSON form.
     pub model: serde_json::Value,
-    /// The model in OpenFGA's modelling language.
-    pub dsl: String,
+    /// The model in OpenFGA's modelling language; absent when the model
+    /// uses what the language cannot say (SpiceDB's every-parent arrow, or
+    /// direct assignment where only the JSON form can put it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dsl: Option<String>,
 }
 
 /// `POST /v1/graph/check`: does `subject` have `relation` on `object`?

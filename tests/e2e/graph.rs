@@ -9,6 +9,18 @@ fn tuples(list: &[&str]) -> Vec<phantom_sdk::Tuple> {
     list.iter().map(|t| t.parse().unwrap()).collect()
 }
 
+/// Writes tuples, failing the test if the server refuses them.
+async fn write(server: &Server, list: &[&str]) {
+    server
+        .operator
+        .write_tuples(&WriteTuples {
+            writes: tuples(list),
+            deletes: vec![],
+        })
+        .await
+        .unwrap();
+}
+
 async fn check(
     server: &Server,
     subject: &str,
@@ -334,4 +346,68 @@ async fn authorize_uses_the_models_computed_relations() {
     // The owner is a viewer through the model, with no viewer tuple.
     let allowed = agent.authorize(&read).await.unwrap();
     assert_eq!(allowed.decision, Verdict::Allow, "{}", allowed.reason);
+}
+
+#[tokio::test]
+async fn a_json_model_with_an_every_parent_arrow_is_served_without_dsl() {
+    let server = Server::start().await;
+    // SpiceDB's `team.all(member)` in the JSON form: Phantom's one extension.
+    let model = serde_json::json!({
+        "schema_version": "1.1",
+        "type_definitions": [
+            {"type": "user"},
+            {"type": "team", "relations": {"member": {"this": {}}},
+             "metadata": {"relations": {"member": {"directly_related_user_types": [{"type": "user"}]}}}},
+            {"type": "resource",
+             "relations": {
+                 "team": {"this": {}},
+                 "view_all": {"tupleToUserset": {
+                     "tupleset": {"relation": "team"},
+                     "computedUserset": {"relation": "member"},
+                     "all": true}}},
+             "metadata": {"relations": {"team": {"directly_related_user_types": [{"type": "team"}]}}}}
+        ]
+    });
+    let response = reqwest::Client::new()
+        .put(format!("{}/v1/model", server.url()))
+        .bearer_auth(server.key())
+        .json(&model)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status().as_u16(),
+        200,
+        "{:?}",
+        response.text().await
+    );
+
+    let served = server.operator.model(None).await.unwrap();
+    assert!(served.dsl.is_none(), "the DSL cannot say `.all()`");
+    assert_eq!(
+        served.model["type_definitions"][2]["relations"]["view_all"]["tupleToUserset"]["all"],
+        true
+    );
+
+    write(
+        &server,
+        &[
+            "resource:r#team@team:a",
+            "resource:r#team@team:b",
+            "team:a#member@user:ann",
+            "team:b#member@user:ann",
+            "team:a#member@user:bob",
+        ],
+    )
+    .await;
+    assert!(
+        check(&server, "user:ann", "view_all", "resource:r", None)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !check(&server, "user:bob", "view_all", "resource:r", None)
+            .await
+            .unwrap()
+    );
 }

@@ -110,9 +110,9 @@ async fn read_model(
     ApiQuery(query): ApiQuery<ModelQuery>,
 ) -> ApiResult<Json<ModelVersion>> {
     let (model_id, model) = state.graph().model(query.model_id.as_deref())?;
-    let dsl = model.to_dsl().map_err(|e| {
-        ApiError::internal(format!("model {model_id} cannot be written as DSL: {e}"))
-    })?;
+    // A model written in JSON may use what the DSL cannot say; it is still
+    // a model, served in its JSON form.
+    let dsl = model.to_dsl().ok();
     let model = serde_json::to_value(&model).map_err(ApiError::internal)?;
     Ok(Json(ModelVersion {
         model_id,

@@ -213,6 +213,12 @@ async fn the_api_description_is_generated_and_metrics_count_decisions() {
         api["paths"]["/healthz"]["get"]["security"],
         serde_json::json!([{}])
     );
+    // The model is taken in either of its two forms.
+    let model_body = &api["paths"]["/v1/model"]["put"]["requestBody"]["content"];
+    assert!(
+        model_body.get("text/plain").is_some() && model_body.get("application/json").is_some(),
+        "{model_body}"
+    );
 
     let token = server
         .token(

@@ -82,7 +82,46 @@ impl<S: Send + Sync> FromRequest<S> for ModelBody {
     }
 }
 
-impl OperationInput for ModelBody {}
+impl OperationInput for ModelBody {
+    // Two forms of one body: the description says so, since no single schema can.
+    fn operation_input(
+        ctx: &mut aide::generate::GenContext,
+        operation: &mut aide::openapi::Operation,
+    ) {
+        use aide::openapi::{MediaType, RequestBody, SchemaObject};
+
+        let media = |json_schema| MediaType {
+            schema: Some(SchemaObject {
+                json_schema,
+                example: None,
+                external_docs: None,
+            }),
+            ..MediaType::default()
+        };
+        let mut body = RequestBody {
+            description: Some(
+                "The model in OpenFGA's modelling language (`text/plain`) or in its JSON form \
+                 (`application/json`, OpenFGA's `AuthorizationModel` with `schema_version` and \
+                 `type_definitions`)."
+                    .to_owned(),
+            ),
+            required: true,
+            ..RequestBody::default()
+        };
+        body.content.insert(
+            "text/plain".to_owned(),
+            media(ctx.schema.subschema_for::<String>()),
+        );
+        body.content.insert(
+            "application/json".to_owned(),
+            media(schemars::json_schema!({
+                "type": "object",
+                "required": ["schema_version", "type_definitions"],
+            })),
+        );
+        aide::operation::set_body(ctx, operation, body);
+    }
+}
 
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

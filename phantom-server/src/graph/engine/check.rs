@@ -189,6 +189,36 @@ impl All {
     }
 }
 
+/// Whether `relation` (the current model's) lets this tuple be read: tuples written under an
+/// older model that the current one no longer allows are ignored. `trusted` says every tuple
+/// is known to fit.
+#[inline]
+fn edge_allowed(
+    tuples: Tuples<'_>,
+    trusted: bool,
+    relation: Option<&Relation>,
+    edge: &OutEdge,
+) -> bool {
+    let Some(relation) = relation else {
+        return true;
+    };
+    if trusted {
+        return true;
+    }
+    let kind = tuples.kind(edge.subject);
+    let cond = if edge.cond == NO_COND {
+        NO_REL
+    } else {
+        tuples.condition(edge.cond).map_or(NO_REL, |c| c.name)
+    };
+    relation.allows(
+        kind & !WILDCARD_BIT,
+        edge.subj_rel,
+        kind & WILDCARD_BIT != 0,
+        cond,
+    )
+}
+
 thread_local! {
     /// A memo table kept per thread between requests, so that a check allocates nothing once
     /// the table has grown to the size checks need.
@@ -348,24 +378,30 @@ impl<'a> Evaluator<'a> {
     /// older model that the current one no longer allows are ignored).
     #[inline]
     pub fn allowed(&self, relation: Option<&Relation>, edge: &OutEdge) -> bool {
-        let Some(relation) = relation else {
-            return true;
-        };
-        if self.trusted {
-            return true;
-        }
-        let kind = self.tuples.kind(edge.subject);
-        let cond = if edge.cond == NO_COND {
-            NO_REL
-        } else {
-            self.tuples.condition(edge.cond).map_or(NO_REL, |c| c.name)
-        };
-        relation.allows(
-            kind & !WILDCARD_BIT,
-            edge.subj_rel,
-            kind & WILDCARD_BIT != 0,
-            cond,
-        )
+        edge_allowed(self.tuples, self.trusted, relation, edge)
+    }
+
+    /// The links a tuple-to-userset follows from `obj` through `tupleset`: its parents.
+    /// Wildcards are never parents, and tuples the current model forbids are ignored.
+    /// Usersets stay: OpenFGA's type restrictions keep them out of a tupleset, and in a model
+    /// translated from SpiceDB their object is the parent (SpiceDB arrows ignore the subject
+    /// relation). The iterator borrows the graph, not the evaluator, so each parent can be
+    /// evaluated as it comes.
+    pub fn parent_links(
+        &self,
+        obj: ObjId,
+        tupleset: Sym,
+    ) -> impl Iterator<Item = &'a OutEdge> + use<'a> {
+        let (tuples, trusted) = (self.tuples, self.trusted);
+        let relation = self
+            .model
+            .and_then(|m| m.relation(tuples.type_of(obj), tupleset));
+        tuples
+            .nodes(obj)
+            .flat_map(move |node| node.out_rel(tupleset))
+            .filter(move |edge| {
+                !tuples.is_wildcard(edge.subject) && edge_allowed(tuples, trusted, relation, edge)
+            })
     }
 
     fn check_relation(&mut self, obj: ObjId, rel: Sym, depth: u32) -> Step {
@@ -474,33 +510,19 @@ impl<'a> Evaluator<'a> {
                 computed,
                 all: false,
             } => {
-                let tupleset_relation = self
-                    .model
-                    .and_then(|m| m.relation(self.tuples.type_of(obj), *tupleset));
                 let mut any = Any::new();
-                let tuples = self.tuples;
-                for node in tuples.nodes(obj) {
-                    for edge in node.out_rel(*tupleset) {
-                        // Usersets and wildcards in a tupleset are filtered out by OpenFGA's type
-                        // restrictions; models translated from SpiceDB may allow usersets, whose
-                        // object is then the parent (SpiceDB arrows ignore the subject relation).
-                        if self.tuples.is_wildcard(edge.subject)
-                            || !self.allowed(tupleset_relation, edge)
-                        {
-                            continue;
-                        }
-                        let condition = self.edge_condition(edge.cond);
-                        let Some(step) = self.guarded(condition, |this| {
-                            this.check_relation(edge.subject, *computed, depth + 1)
-                        }) else {
-                            continue;
-                        };
-                        if let Some(yes) = any.add(step) {
-                            return self.wrap(yes, |this, then| Why::ViaParent {
-                                tuple: this.tuple_key(obj, edge),
-                                then,
-                            });
-                        }
+                for edge in self.parent_links(obj, *tupleset) {
+                    let condition = self.edge_condition(edge.cond);
+                    let Some(step) = self.guarded(condition, |this| {
+                        this.check_relation(edge.subject, *computed, depth + 1)
+                    }) else {
+                        continue;
+                    };
+                    if let Some(yes) = any.add(step) {
+                        return self.wrap(yes, |this, then| Why::ViaParent {
+                            tuple: this.tuple_key(obj, edge),
+                            then,
+                        });
                     }
                 }
                 any.finish()
@@ -682,43 +704,32 @@ impl<'a> Evaluator<'a> {
     /// SpiceDB's intersection arrow: the relation must hold on every parent the tupleset
     /// links to, each link's condition included, and there must be at least one parent.
     fn every_parent(&mut self, obj: ObjId, tupleset: Sym, computed: Sym, depth: u32) -> Step {
-        let tupleset_relation = self
-            .model
-            .and_then(|m| m.relation(self.tuples.type_of(obj), tupleset));
-        let tuples = self.tuples;
         let mut parents = 0usize;
         let mut all = All::new();
-        for node in tuples.nodes(obj) {
-            for edge in node.out_rel(tupleset) {
-                if tuples.is_wildcard(edge.subject) || !self.allowed(tupleset_relation, edge) {
-                    continue;
-                }
-                parents += 1;
-                // A link whose condition is false is a parent that does not grant.
-                let condition = self.edge_condition(edge.cond);
-                let Some(step) = self.guarded(condition, |this| {
-                    this.check_relation(edge.subject, computed, depth + 1)
-                }) else {
-                    return Step {
-                        low: all.low,
-                        ..Step::no()
-                    };
+        for edge in self.parent_links(obj, tupleset) {
+            parents += 1;
+            // A link whose condition is false is a parent that does not grant.
+            let condition = self.edge_condition(edge.cond);
+            let Some(step) = self.guarded(condition, |this| {
+                this.check_relation(edge.subject, computed, depth + 1)
+            }) else {
+                return Step {
+                    low: all.low,
+                    ..Step::no()
                 };
-                let tuple = self.explain.then(|| self.tuple_key(obj, edge));
-                let proof = |then| match tuple {
-                    Some(tuple) => Why::ViaParent { tuple, then },
-                    None => *then,
-                };
-                if let Some(no) = all.add(step, proof) {
-                    return no;
-                }
+            };
+            let tuple = self.explain.then(|| self.tuple_key(obj, edge));
+            let proof = |then| match tuple {
+                Some(tuple) => Why::ViaParent { tuple, then },
+                None => *then,
+            };
+            if let Some(no) = all.add(step, proof) {
+                return no;
             }
         }
         if parents == 0 {
-            return Step {
-                low: all.low,
-                ..Step::no()
-            };
+            // No parent: nothing was asked, nothing depends on a cycle cut.
+            return Step::no();
         }
         all.finish(self.explain)
     }

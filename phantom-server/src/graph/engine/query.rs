@@ -558,15 +558,8 @@ fn forward_candidates(
                 Rewrite::TupleToUserset {
                     tupleset, computed, ..
                 } => {
-                    let tupleset_relation = model.and_then(|m| m.relation(o_type, *tupleset));
-                    for node in tuples.nodes(o) {
-                        for edge in node.out_rel(*tupleset) {
-                            if tuples.is_wildcard(edge.subject)
-                                || !eval.allowed(tupleset_relation, edge)
-                                || !eval.edge_condition(edge.cond)?
-                            {
-                                continue;
-                            }
+                    for edge in eval.parent_links(o, *tupleset) {
+                        if eval.edge_condition(edge.cond)? {
                             queue.push_back((edge.subject, *computed));
                         }
                     }
@@ -607,22 +600,9 @@ fn parent_usersets(
     computed: Sym,
 ) -> BTreeSet<String> {
     let t = &eval.tuples;
-    let tupleset_relation = eval
-        .model
-        .and_then(|m| m.relation(t.type_of(obj), tupleset));
-    let mut parents = BTreeSet::new();
-    for node in t.nodes(obj) {
-        for edge in node.out_rel(tupleset) {
-            if !t.is_wildcard(edge.subject) && eval.allowed(tupleset_relation, edge) {
-                parents.insert(format!(
-                    "{}#{}",
-                    t.object_name(edge.subject),
-                    t.sym_name(computed)
-                ));
-            }
-        }
-    }
-    parents
+    eval.parent_links(obj, tupleset)
+        .map(|edge| format!("{}#{}", t.object_name(edge.subject), t.sym_name(computed)))
+        .collect()
 }
 
 fn expand_rewrite(

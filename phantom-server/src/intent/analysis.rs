@@ -6,7 +6,7 @@
 //! prompt all see the same evidence.
 
 use std::collections::HashSet;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use serde_json::Value;
 
@@ -109,6 +109,12 @@ impl MissionProfile {
     /// not only negated or as something the user will do.
     pub fn asks(&self, word_stem: &str) -> bool {
         self.stems.contains(word_stem) && !self.declined.contains(word_stem)
+    }
+
+    /// Whether the mission states this account number, however it was
+    /// grouped in either place.
+    pub fn states_account(&self, text: &str) -> bool {
+        provenance::normalise_account(text).is_some_and(|a| self.identifiers.contains(&a))
     }
 
     /// Whether the mission states this phrase (normalised, on word boundaries).
@@ -502,6 +508,13 @@ const ADDRESSEES: &[&str] = &[
     "friend",
 ];
 
+/// [`ADDRESSEES`] stemmed, as the tool's object words are: computed once.
+fn addressee_stems() -> &'static HashSet<String> {
+    static STEMS: LazyLock<HashSet<String>> =
+        LazyLock::new(|| ADDRESSEES.iter().map(|a| stem(a)).collect());
+    &STEMS
+}
+
 /// Prepositions that turn the next word of a tool name into a filter
 /// ("in city", "per day", "by id"), not the object the tool is about.
 const FILTER_PREPOSITIONS: &[&str] = &["in", "per", "by", "on", "at", "within", "near"];
@@ -754,7 +767,7 @@ impl ToolProfile {
         let stems: Vec<&String> = self
             .object_stems
             .iter()
-            .filter(|s| !(addressed && ADDRESSEES.iter().any(|a| stem(a) == **s)))
+            .filter(|s| !(addressed && addressee_stems().contains(s.as_str())))
             .collect();
         let object_ok = if objects.is_empty() {
             // No known object group: the name's other words ("thermostat") must appear.
@@ -1366,18 +1379,28 @@ impl Facts {
         // ("read_statement_document", a bank's "change_postal_address")
         // serves the mission when the mission names what the call acts on:
         // the user asked for that very file, that very change.
-        let stated_argument = entries.iter().any(|(_, v)| {
-            !is_empty(v)
-                && trace_value(proposal, &mission, SlotRole::Target, v, &[]) == Origin::Mission
-        });
-        let grounded_change = requested
-            && slots
-                .iter()
-                .all(|s| matches!(s.origin, Origin::Mission | Origin::UserData));
-        if stated_argument && (!tool.operation.changes_state() || grounded_change) {
-            for (_, location, needed) in &mut sensitive {
-                if location == "tool" || location == "description" {
-                    *needed = true;
+        let own_class = |location: &str| location == "tool" || location == "description";
+        let unneeded_own_class = sensitive
+            .iter()
+            .any(|(_, location, needed)| !needed && own_class(location));
+        if unneeded_own_class {
+            let grounded_change = requested
+                && slots
+                    .iter()
+                    .all(|s| matches!(s.origin, Origin::Mission | Origin::UserData));
+            let may_yield = !tool.operation.changes_state() || grounded_change;
+            let stated_argument = || {
+                entries.iter().any(|(_, v)| {
+                    !is_empty(v)
+                        && trace_value(proposal, &mission, SlotRole::Target, v, &[])
+                            == Origin::Mission
+                })
+            };
+            if may_yield && stated_argument() {
+                for (_, location, needed) in &mut sensitive {
+                    if own_class(location) {
+                        *needed = true;
+                    }
                 }
             }
         }
@@ -1575,14 +1598,10 @@ fn trace_text(
         // A recipient is an address, or an account money goes to.
         SlotRole::Recipient => match provenance::normalise_email(trimmed) {
             Some(email) => mission.emails.contains(&email),
-            None => {
-                provenance::normalise_account(trimmed)
-                    .is_some_and(|a| mission.identifiers.contains(&a))
-                    || mission.states(trimmed)
-            }
+            None => mission.states_account(trimmed) || mission.states(trimmed),
         },
         SlotRole::Account | SlotRole::Url => {
-            provenance::normalise_account(trimmed).is_some_and(|a| mission.identifiers.contains(&a))
+            mission.states_account(trimmed)
                 || provenance::normalise_url(trimmed)
                     .is_some_and(|u| mission.identifiers.contains(&u))
         }

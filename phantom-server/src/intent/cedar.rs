@@ -229,18 +229,17 @@ pub fn context(
         .collect();
     let egress: Vec<&str> = facts.egress.iter().map(|(c, _)| c.as_str()).collect();
 
-    // Argument names are the agent's: a repeated name keeps its last value
-    // rather than failing the record.
-    let mut args: Vec<(String, RestrictedExpression)> = Vec::new();
-    for (name, value) in arg_entries(proposal.args) {
-        args.retain(|(n, _)| *n != name);
-        args.push((
-            name,
-            RestrictedExpression::new_string(leaf_texts(value).join(", ")),
-        ));
-    }
-    let args = RestrictedExpression::new_record(args)
-        .map_err(|e| IntentError::Policy(format!("context args: {e}")))?;
+    // The names come from one JSON object, so they are unique: the record
+    // cannot fail on a repeated key.
+    let args = RestrictedExpression::new_record(arg_entries(proposal.args).into_iter().map(
+        |(name, value)| {
+            (
+                name,
+                RestrictedExpression::new_string(leaf_texts(value).join(", ")),
+            )
+        },
+    ))
+    .map_err(|e| IntentError::Policy(format!("context args: {e}")))?;
 
     let spend = facts.spend_usd.unwrap_or(0.0).max(0.0);
     // Cents as a Long: Cedar's decimal extension is compiled out to keep the build lean.

@@ -41,21 +41,9 @@ impl Phantom {
             std::env::temp_dir().join(format!("phantom-example-{}-{nanos}", std::process::id()));
 
         // The MiniLM weights where `phantom model fetch` puts them (or where
-        // PHANTOM_MODEL_DIR says); the lexical fallback without them.
+        // PHANTOM_MODEL_DIR says), not under the temporary data directory.
         let model_dir = std::env::var_os("PHANTOM_MODEL_DIR")
             .map_or_else(|| Config::default().model_dir(), std::path::PathBuf::from);
-        if phantom_server::intent::model::is_installed(&model_dir) {
-            eprintln!(
-                "embedded Phantom: semantic tier all-MiniLM-L6-v2 ({})",
-                model_dir.display()
-            );
-        } else {
-            eprintln!(
-                "embedded Phantom: semantic tier is the lexical fallback (no MiniLM weights in {}; \
-                 `cargo run --release -p phantom-server -- model fetch` installs them)",
-                model_dir.display()
-            );
-        }
         let config = Config {
             listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
             data_dir: data_dir.clone(),
@@ -67,6 +55,8 @@ impl Phantom {
         let server = phantom_server::start(config, false)
             .await
             .map_err(|e| e.to_string())?;
+        // The server logs at `warn` here; which semantic tier runs is worth a line.
+        eprintln!("embedded Phantom: {}", server.intent_engine());
         let operator =
             PhantomClient::operator(&server.url(), key.expose()).map_err(|e| e.to_string())?;
         Ok(Self {

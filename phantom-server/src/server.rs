@@ -51,6 +51,7 @@ pub enum ServerError {
 #[derive(Debug)]
 pub struct RunningServer {
     addr: SocketAddr,
+    intent: String,
     first_key: Option<Secret>,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<Result<(), ServerError>>,
@@ -65,6 +66,12 @@ impl RunningServer {
     /// The server's base URL.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// Which tiers the intent engine runs, as the start-up log says it:
+    /// whether MiniLM loaded or the lexical fallback stands, and why.
+    pub fn intent_engine(&self) -> &str {
+        &self.intent
     }
 
     /// The API key created on first start, if this start created one. Show
@@ -124,7 +131,8 @@ pub async fn start(config: Config, handle_signals: bool) -> Result<RunningServer
     .await?;
     let intent = IntentEngine::new(intent_config(&config))
         .map_err(|e| ServerError::Intent(e.to_string()))?;
-    tracing::info!("intent engine: {}", intent.describe());
+    let described = intent.describe();
+    tracing::info!("intent engine: {described}");
 
     let listener = TcpListener::bind(config.listen)
         .await
@@ -173,6 +181,7 @@ pub async fn start(config: Config, handle_signals: bool) -> Result<RunningServer
 
     Ok(RunningServer {
         addr,
+        intent: described,
         first_key: first_key.map(|FirstKey(key)| key),
         stop: Some(stop),
         task,

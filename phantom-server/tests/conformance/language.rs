@@ -26,11 +26,15 @@ fn cases(file: &str) -> Vec<Value> {
     }
 }
 
-/// The case folders under `folder`, in name order.
-fn case_dirs(folder: &str) -> Vec<std::path::PathBuf> {
+/// The case folders under `folder` with their names, in name order.
+fn case_dirs(folder: &str) -> Vec<(String, std::path::PathBuf)> {
     let mut dirs: Vec<_> = fs::read_dir(language_dir().join(folder))
         .unwrap()
-        .map(|e| e.unwrap().path())
+        .map(|e| {
+            let path = e.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            (name, path)
+        })
         .collect();
     dirs.sort();
     dirs
@@ -39,8 +43,7 @@ fn case_dirs(folder: &str) -> Vec<std::path::PathBuf> {
 #[test]
 fn transformer_pairs() {
     let mut tally = Tally::new("language/transformer");
-    for dir in case_dirs("transformer") {
-        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+    for (name, dir) in case_dirs("transformer") {
         let dsl = fs::read_to_string(dir.join("authorization-model.fga")).unwrap();
         let expected: Value = serde_json::from_str(
             &fs::read_to_string(dir.join("authorization-model.json")).unwrap(),
@@ -83,8 +86,7 @@ fn transformer_pairs() {
 #[test]
 fn transformer_modules() {
     let mut tally = Tally::new("language/transformer-module");
-    for dir in case_dirs("transformer-module") {
-        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+    for (name, _) in case_dirs("transformer-module") {
         tally.record(&name, Err("modular models are not supported".to_owned()));
     }
     assert!(tally.finish());
@@ -109,8 +111,7 @@ fn fga_mod_files() {
 #[test]
 fn store_files() {
     let mut tally = Tally::new("language/stores");
-    for dir in case_dirs("stores") {
-        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+    for (name, dir) in case_dirs("stores") {
         if dir.join("expected_errors.json").exists() {
             tally.record(&name, Err("store-file schema validation".to_owned()));
             continue;

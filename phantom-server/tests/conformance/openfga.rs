@@ -38,7 +38,8 @@ fn tuples(value: Option<&Value>) -> Vec<TupleKey> {
     }
 }
 
-fn strings(value: Option<&Value>) -> BTreeSet<String> {
+/// The strings of a YAML list (empty when absent).
+pub fn strings(value: Option<&Value>) -> BTreeSet<String> {
     match value {
         Some(Value::Array(items)) => items
             .iter()
